@@ -1,0 +1,212 @@
+"""The `creative-graph` command line: the composition root that wires ingest and endpoint together.
+
+Exit codes (stable, for scripts):
+  0  success (for `validate`: the data conforms; warnings do not count)
+  1  the data is invalid (SHACL violations or records that cannot be mapped); nothing was loaded
+  2  an input cannot be read or parsed, or the command line is wrong
+  3  the store cannot be opened or written
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from creative_graph.settings import Settings
+
+EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_STORE = 0, 1, 2, 3
+
+app = typer.Typer(
+    name="creative-graph",
+    help=(
+        "Map a creative ecosystem as linked data.\n\n"
+        "Typical session: [bold]creative-graph ingest[/bold] loads every declared source under "
+        "data/sources into the store, then [bold]creative-graph serve[/bold] publishes it on "
+        "http://127.0.0.1:8000 with a SPARQL endpoint at /sparql.\n\n"
+        "Settings come from CREATIVE_GRAPH_* environment variables (see the README). "
+        "Exit codes: 0 ok, 1 invalid data (nothing loaded), 2 unreadable input, 3 store error."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+# soft_wrap: one record per line, whatever the terminal width, so reports stay greppable.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _declared_sources(settings: Settings) -> list[Path]:
+    return sorted(p.parent for p in settings.sources.glob("*/source.toml"))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Source folders (each with a source.toml) or manifest files. "
+            "Default: every source declared under the SOURCES directory (data/sources).",
+            show_default=False,
+        ),
+    ] = None,
+    show: Annotated[
+        int, typer.Option(help="Print at most this many problems per source (all are counted).")
+    ] = 50,
+) -> None:
+    """Map, validate and load sources into the store, one named graph per source.
+
+    Each source is validated with the project's SHACL shapes before the store changes; a
+    source with any violation loads nothing and its records are reported (file, feature,
+    field, value, message). A valid source replaces its graph in one transaction, with a
+    PROV-O record of the run (checksums, times, counts), and the result is published to
+    the server.
+
+    Example: creative-graph ingest data/sources/brussels-culture-poi
+    """
+    from creative_graph.store import StoreError
+    from ingest.errors import SourceError
+    from ingest.manifest import load_manifest
+    from ingest.pipeline import default_validator, ingest_source
+
+    settings = Settings()
+    _configure_logging(settings)
+    targets = paths or _declared_sources(settings)
+    if not targets:
+        err.print(f"[red]No sources to ingest:[/red] no */source.toml under {settings.sources}")
+        raise typer.Exit(EXIT_UNREADABLE)
+    validator = default_validator()
+    worst = EXIT_OK
+    for target in targets:
+        try:
+            manifest = load_manifest(target)
+            with err.status(f"{manifest.name}: starting") as status:
+                outcome = ingest_source(
+                    manifest, settings, validator,
+                    on_stage=lambda stage, name=manifest.name: status.update(f"{name}: {stage}"),
+                )  # fmt: skip
+        except SourceError as error:
+            err.print(f"[red]Cannot read[/red] {error}")
+            worst = max(worst, EXIT_UNREADABLE)
+            continue
+        except StoreError as error:
+            err.print(f"[red]Store error:[/red] {error}")
+            raise typer.Exit(EXIT_STORE) from error
+        for problem in outcome.violations[:show]:
+            out.print(str(problem), markup=False, highlight=False)
+        if len(outcome.violations) > show:
+            out.print(f"... and {len(outcome.violations) - show} more (use --show to see them)")
+        if outcome.status == "invalid":
+            err.print(
+                f"[red]{outcome.source}: invalid, nothing loaded[/red] — "
+                f"{len(outcome.violations)} violation(s) in {outcome.records_read} records"
+            )
+            worst = max(worst, EXIT_INVALID)
+            continue
+        change = (
+            "unchanged: no data triple added or removed (a new run record was added)"
+            if outcome.status == "unchanged"
+            else f"+{outcome.added} -{outcome.removed} triples"
+        )
+        out.print(
+            f"{outcome.source}: {outcome.actors} actors from {outcome.records_read} records, "
+            f"{outcome.triples} triples into <{outcome.graph}> ({change}); "
+            f"{len(outcome.warnings)} warning(s); run <{outcome.run}>",
+            markup=False,
+            highlight=False,
+        )
+    raise typer.Exit(worst)
+
+
+@app.command()
+def validate(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="RDF files in any format rdflib reads (.ttl, .nt, .jsonld, .rdf ...)."),
+    ],
+) -> None:
+    """Validate RDF files against the project's SHACL shapes and print a readable report.
+
+    Each file is validated on its own, together with the ontology and concept schemes (so
+    types and concepts resolve). Exits 0 when every file conforms (warnings are reported but
+    do not fail), 1 when any has a violation, 2 when a file cannot be read or parsed.
+
+    Example: creative-graph validate ontology/examples/*.ttl
+    """
+    from creative_graph.rdf_files import RdfFileError, read_rdf
+    from ingest.pipeline import default_validator
+
+    validator = default_validator()
+    worst = EXIT_OK
+    for path in files:
+        try:
+            graph = read_rdf(path)
+        except RdfFileError as error:
+            err.print(f"[red]Cannot read[/red] {error}", highlight=False)
+            worst = max(worst, EXIT_UNREADABLE)
+            continue
+        report = validator.validate(graph)
+        if report.results:
+            table = Table(title=str(path), show_lines=False)
+            for column in ("severity", "focus node", "path", "value", "message"):
+                table.add_column(column, overflow="fold")
+            for result in report.results:
+                table.add_row(
+                    result.severity, result.focus_node, result.path, result.value, result.message
+                )
+            out.print(table)
+        verdict = "conforms" if report.conforms else "does not conform"
+        out.print(
+            f"{path}: {verdict} ({len(report.violations)} violation(s), "
+            f"{len(report.warnings)} warning(s)/info(s))",
+            markup=False,
+            highlight=False,
+        )
+        if not report.conforms:
+            worst = max(worst, EXIT_INVALID)
+    raise typer.Exit(worst)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default: HOST setting, 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to bind (default: PORT setting, 8000).")
+    ] = None,
+) -> None:
+    """Serve the home page, the SPARQL endpoint (/sparql) and /healthz with uvicorn.
+
+    The server reads the latest published snapshot of the store and picks up new ingests
+    without a restart.
+
+    Example: creative-graph serve --port 8765
+    """
+    import uvicorn
+
+    from endpoint.app import create_app
+
+    settings = Settings()
+    _configure_logging(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=settings.port if port is None else port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+def main() -> None:
+    app()

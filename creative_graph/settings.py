@@ -1,0 +1,44 @@
+"""One settings object for every part of creative-graph, read from `CREATIVE_GRAPH_*` variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration with safe defaults; each field is documented in the README's settings table."""
+
+    model_config = SettingsConfigDict(env_prefix="CREATIVE_GRAPH_", extra="ignore")
+
+    store: Path = Field(
+        default=Path("var/store"),
+        description="Directory of the embedded store (primary database and published snapshots).",
+    )
+    base_iri: str = Field(
+        default="http://localhost:8000/",
+        description="Base of every instance IRI ({BASE_IRI}id/{type}/{key}) and named graph.",
+    )
+    sources: Path = Field(
+        default=Path("data/sources"),
+        description="Directory of declared sources (one folder with a source.toml each).",
+    )
+    host: str = Field(default="127.0.0.1", description="Interface `creative-graph serve` binds to.")
+    port: int = Field(
+        default=8000, ge=0, le=65535, description="Port `creative-graph serve` binds to."
+    )
+    log_level: str = Field(default="info", description="Log level of the CLI and server.")
+    snapshots_kept: int = Field(
+        default=3,
+        ge=2,
+        description="Published store snapshots kept on disk (older ones are removed).",
+    )
+
+    @field_validator("base_iri")
+    @classmethod
+    def _base_iri_ends_with_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) IRI, e.g. http://localhost:8000/")
+        return value if value.endswith("/") else value + "/"

@@ -1,0 +1,223 @@
+"""Store access: one writer on the primary database, any number of readers on published snapshots.
+
+Layout of the store directory (the `STORE` setting):
+
+    primary/             the read-write pyoxigraph database; one writer process at a time
+    published/<name>/    read-only checkpoints (`Store.backup`, hard links) made after each write
+    PUBLISHED            names the current checkpoint; replaced atomically
+
+Readers (the web server) never open a database another process writes to, which pyoxigraph
+documents as undefined behaviour; they reopen when `PUBLISHED` changes, so an ingest becomes
+visible atomically and without restarting the server.
+
+pyoxigraph query results belong to the thread that created them (touching them from another
+thread aborts the process). Every read here runs the query *and* serialises its results to
+bytes in the same call; no pyoxigraph result object ever leaves this module.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import pyoxigraph as ox
+
+log = logging.getLogger(__name__)
+
+POINTER = "PUBLISHED"
+STAGING_PREFIX = "urn:x-creative-graph:staging:"
+
+ResultKind = Literal["solutions", "boolean", "graph"]
+
+
+class StoreError(Exception):
+    """The store cannot be opened or written (locked, corrupt, unwritable)."""
+
+
+@dataclass(frozen=True)
+class QueryOutput:
+    """A query's results, already serialised."""
+
+    body: bytes
+    kind: ResultKind
+    media_type: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The published state a reader currently serves."""
+
+    name: str | None  # None while nothing has been published yet
+    modified: datetime | None
+
+
+def canonical_lines(ntriples: bytes) -> set[str]:
+    """N-Triples text in the same canonical form as `StoreWriter.graph_lines`."""
+    return {str(triple) for triple in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)}
+
+
+class StoreWriter:
+    """The single writer: replaces named graphs atomically, then publishes a snapshot."""
+
+    def __init__(self, directory: Path, snapshots_kept: int = 3) -> None:
+        self.directory = Path(directory)
+        self.snapshots_kept = snapshots_kept
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._store = ox.Store(str(self.directory / "primary"))
+        except OSError as error:
+            if "lock" in str(error).lower():
+                raise StoreError(
+                    f"the store {self.directory} is being written by another process "
+                    "(another ingest is running); try again when it has finished"
+                ) from error
+            raise StoreError(f"cannot open the store {self.directory}: {error}") from error
+
+    def __enter__(self) -> StoreWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._store.flush()
+        del self._store
+
+    def graph_lines(self, graph: str) -> set[str]:
+        """The graph's triples in canonical N-Triples form, to compare two versions of a graph."""
+        return {
+            str(ox.Triple(quad.subject, quad.predicate, quad.object))
+            for quad in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+        }
+
+    def named_graphs(self) -> list[str]:
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def replace_graph(self, graph: str, ntriples: bytes, run_key: str, also: str = "") -> None:
+        """Replace `graph` with `ntriples` and run the SPARQL update `also`, in one transaction.
+
+        The data is first loaded into a staging graph (its own transaction), then one update
+        moves it over the old graph and applies `also`. A crash before that update leaves the
+        old graph untouched; a leftover staging graph is removed by the next run and is never
+        published.
+        """
+        staging = STAGING_PREFIX + run_key
+        self._store.load(ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(staging))
+        self._store.update(f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{graph}> ;\n{also}")
+
+    def update(self, sparql_update: str) -> None:
+        self._store.update(sparql_update)
+
+    def drop_stale_staging(self) -> int:
+        stale = [g for g in self.named_graphs() if g.startswith(STAGING_PREFIX)]
+        for graph in stale:
+            self._store.remove_graph(ox.NamedNode(graph))
+        return len(stale)
+
+    def publish(self) -> str:
+        """Checkpoint the primary into `published/` and point readers at it."""
+        self._store.flush()
+        published = self.directory / "published"
+        published.mkdir(exist_ok=True)
+        existing = sorted(p.name for p in published.iterdir() if p.is_dir())
+        number = int(existing[-1].split("-")[0]) + 1 if existing else 1
+        name = f"{number:06d}-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
+        self._store.backup(str(published / name))
+        pointer = self.directory / POINTER
+        temporary = pointer.with_suffix(".tmp")
+        temporary.write_text(name + "\n", encoding="utf-8")
+        os.replace(temporary, pointer)
+        for old in existing[: max(0, len(existing) + 1 - self.snapshots_kept)]:
+            shutil.rmtree(published / old, ignore_errors=True)
+        log.info("published snapshot %s", name)
+        return name
+
+
+class StoreReader:
+    """Thread-safe reads of the latest published snapshot (reopened when a new one appears)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self._lock = threading.Lock()
+        self._pointer_stamp: int | None = None
+        self._snapshot = Snapshot(None, None)
+        self._store: ox.Store = ox.Store()  # empty until something is published
+
+    def _current(self) -> tuple[Snapshot, ox.Store]:
+        pointer = self.directory / POINTER
+        try:
+            stamp = pointer.stat().st_mtime_ns
+        except FileNotFoundError:
+            stamp = None
+        with self._lock:
+            if stamp != self._pointer_stamp and stamp is not None:
+                name = pointer.read_text(encoding="utf-8").strip()
+                try:
+                    store = ox.Store.read_only(str(self.directory / "published" / name))
+                except OSError as error:
+                    raise StoreError(f"cannot open published snapshot {name}: {error}") from error
+                self._store = store
+                self._snapshot = Snapshot(name, datetime.fromtimestamp(stamp / 1e9, UTC))
+                self._pointer_stamp = stamp
+                log.info("serving snapshot %s", name)
+            return self._snapshot, self._store
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._current()[0]
+
+    def query(
+        self,
+        query: str,
+        *,
+        results_format: ox.QueryResultsFormat | None,
+        graph_format: ox.RdfFormat | None,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> QueryOutput | ResultKind:
+        """Run `query` and serialise its results with the format matching its kind.
+
+        Returns the kind alone (nothing serialised) when no format was given for it, so the
+        caller can answer 406. Without `default_graphs`, the default graph is the union of all
+        named graphs. Raises `SyntaxError` for a malformed query and `OSError` for store errors.
+        """
+        _, store = self._current()
+        options: dict[str, object] = {}
+        if default_graphs:
+            options["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+        else:
+            options["use_default_graph_as_union"] = True
+        if named_graphs:
+            options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        results = store.query(query, **options)
+        if isinstance(results, ox.QueryTriples):
+            if graph_format is None:
+                return "graph"
+            return QueryOutput(
+                results.serialize(format=graph_format), "graph", graph_format.media_type
+            )
+        kind: ResultKind = "boolean" if isinstance(results, ox.QueryBoolean) else "solutions"
+        if results_format is None:
+            return kind
+        return QueryOutput(
+            results.serialize(format=results_format), kind, results_format.media_type
+        )
+
+    def select(self, query: str) -> list[dict[str, str]]:
+        """Rows of a SELECT query as plain `{variable: lexical value}` dicts."""
+        output = self.query(query, results_format=ox.QueryResultsFormat.JSON, graph_format=None)
+        if not isinstance(output, QueryOutput) or output.kind != "solutions":
+            raise ValueError("select() needs a SELECT query")
+        document = json.loads(output.body)
+        return [
+            {name: cell["value"] for name, cell in binding.items()}
+            for binding in document["results"]["bindings"]
+        ]

@@ -1,0 +1,101 @@
+"""SHACL validation with the project's shapes, as a typed report (for ingest, CLI and writes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyshacl
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import SH
+from rdflib.paths import Path as RdfPath
+
+SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """One SHACL result: which node, which path, which value, what is wrong, how bad."""
+
+    focus_node: str
+    path: str
+    value: str
+    message: str
+    severity: str
+    source_shape: str
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    results: tuple[ValidationResult, ...]
+
+    @property
+    def conforms(self) -> bool:
+        """True when nothing is a Violation: warnings and infos never block."""
+        return not self.violations
+
+    @property
+    def violations(self) -> tuple[ValidationResult, ...]:
+        return tuple(r for r in self.results if r.severity == "Violation")
+
+    @property
+    def warnings(self) -> tuple[ValidationResult, ...]:
+        return tuple(r for r in self.results if r.severity != "Violation")
+
+
+def _render(graph: Graph, node: object) -> str:
+    """A node or SHACL path as readable text (prefixed names where we know the prefix)."""
+    if node is None:
+        return ""
+    if isinstance(node, URIRef):
+        return (
+            graph.namespace_manager.normalizeUri(node) if "#" in node or "/" in node else str(node)
+        )
+    if isinstance(node, Literal):
+        return node.n3(graph.namespace_manager)
+    if isinstance(node, RdfPath):
+        return node.n3(graph.namespace_manager)
+    if isinstance(node, BNode):
+        inverse = graph.value(node, SH.inversePath)
+        if inverse is not None:
+            return "^" + _render(graph, inverse)
+        return "[blank node]"
+    return str(node)
+
+
+class Validator:
+    """Holds the shapes and the ontology (with concept schemes) the data is validated against."""
+
+    def __init__(self, shapes: Graph, ontology: Graph) -> None:
+        self.shapes = shapes
+        self.ontology = ontology
+
+    def validate(self, data: Graph) -> ValidationReport:
+        # pyshacl mixes `ont_graph` in only when it infers; merge it ourselves so that
+        # concepts (skos:inScheme) and subclass axioms are visible to the shapes.
+        _, report, _ = pyshacl.validate(
+            data + self.ontology,
+            shacl_graph=self.shapes,
+            inference="none",
+            advanced=True,
+            allow_warnings=True,
+        )
+        assert isinstance(report, Graph)
+        for prefix, namespace in list(data.namespaces()) + list(self.shapes.namespaces()):
+            report.bind(prefix, namespace, override=False)
+        results = []
+        # Only the report's own results: nested sh:detail results repeat them.
+        for result in report.objects(None, SH.result):
+            messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
+            results.append(
+                ValidationResult(
+                    focus_node=str(report.value(result, SH.focusNode)),
+                    path=_render(report, report.value(result, SH.resultPath)),
+                    value=_render(report, report.value(result, SH.value)),
+                    message=" ".join(messages),
+                    severity=SEVERITIES.get(report.value(result, SH.resultSeverity), "Violation"),
+                    source_shape=str(report.value(result, SH.sourceShape) or ""),
+                )
+            )
+        results.sort(key=lambda r: (_ORDER[r.severity], r.focus_node, r.path, r.message))
+        return ValidationReport(tuple(results))

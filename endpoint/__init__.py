@@ -1,0 +1,1 @@
+"""Endpoint: the FastAPI app (SPARQL endpoint, home page, health). Never imports `ingest`."""

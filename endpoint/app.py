@@ -1,0 +1,50 @@
+"""The application factory: `create_app(settings)` builds the app; nothing happens at import."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from creative_graph import __version__
+from creative_graph.settings import Settings
+from creative_graph.store import StoreError, StoreReader
+from endpoint import home, sparql
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    reader = StoreReader(settings.store)
+    templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html templates
+    templates.env.globals["version"] = __version__
+
+    app = FastAPI(
+        title="creative-graph",
+        version=__version__,
+        description="Linked data about a creative ecosystem, with a SPARQL 1.1 endpoint.",
+    )
+    app.state.settings = settings
+    app.state.reader = reader
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(home.router(reader, templates, settings))
+    app.include_router(sparql.router(reader, templates))
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        snapshot = reader.snapshot
+        return JSONResponse({"status": "ok", "version": __version__, "snapshot": snapshot.name})
+
+    @app.exception_handler(StoreError)
+    @app.exception_handler(OSError)
+    async def store_unavailable(request: Request, error: Exception) -> PlainTextResponse:
+        log.error("store error on %s: %s", request.url.path, error)
+        return PlainTextResponse(f"The store is unavailable: {error}\n", status_code=503)
+
+    return app

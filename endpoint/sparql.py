@@ -1,0 +1,188 @@
+"""The SPARQL 1.1 Protocol endpoint at /sparql: query by GET, POST form and POST direct.
+
+The result format is negotiated from `Accept` (or forced with `format=`) once the query kind
+is known: SELECT/ASK in SPARQL JSON, XML, CSV or TSV; CONSTRUCT/DESCRIBE in Turtle,
+N-Triples, JSON-LD or RDF/XML. Without `default-graph-uri`, the default graph is the union
+of all named graphs. Queries run in a worker thread that also serialises the results.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from creative_graph.namespaces import sparql_prefixes
+from creative_graph.store import QueryOutput, StoreReader
+from endpoint.negotiation import choose
+
+SOLUTION_FORMATS: dict[str, ox.QueryResultsFormat] = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+    "application/json": ox.QueryResultsFormat.JSON,
+    "application/xml": ox.QueryResultsFormat.XML,
+}
+GRAPH_FORMATS: dict[str, ox.RdfFormat] = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+}
+# Short names for the `format` parameter, for links typed in a browser.
+FORMAT_NAMES = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "turtle": "text/turtle",
+    "ttl": "text/turtle",
+    "ntriples": "application/n-triples",
+    "nt": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
+}
+FORM_TYPE = "application/x-www-form-urlencoded"
+QUERY_TYPE = "application/sparql-query"
+
+EXAMPLE_QUERY = """SELECT ?type (COUNT(?actor) AS ?actors) WHERE {
+  ?actor a org:Organization ; org:classification ?concept .
+  ?concept skos:prefLabel ?type .
+  FILTER (LANG(?type) = "en")
+}
+GROUP BY ?type
+ORDER BY DESC(?actors)"""
+
+
+class ProtocolError(Exception):
+    """A request the SPARQL protocol rejects, with the HTTP status to answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _single(params: list[tuple[str, str]], name: str) -> str | None:
+    values = [value for key, value in params if key == name]
+    if len(values) > 1:
+        raise ProtocolError(
+            400, f"the '{name}' parameter must be given once, not {len(values)} times"
+        )
+    return values[0] if values else None
+
+
+async def _protocol_parameters(request: Request) -> list[tuple[str, str]]:
+    """All protocol parameters of a request: the URL's, plus a form body's or a direct query."""
+    params = list(parse_qsl(request.url.query, keep_blank_values=True))
+    if request.method != "POST":
+        return params
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await request.body()
+    if content_type == FORM_TYPE:
+        try:
+            return params + parse_qsl(
+                body.decode("utf-8"), keep_blank_values=True, strict_parsing=False
+            )
+        except UnicodeDecodeError as error:
+            raise ProtocolError(400, "the form body is not UTF-8") from error
+    if content_type == QUERY_TYPE:
+        if any(key == "query" for key, _ in params):
+            raise ProtocolError(400, "a direct POST carries the query in its body, not in the URL")
+        try:
+            return [*params, ("query", body.decode("utf-8"))]
+        except UnicodeDecodeError as error:
+            raise ProtocolError(400, "the query body is not UTF-8") from error
+    raise ProtocolError(
+        415,
+        f"POST a query as {FORM_TYPE} (query=...) or as {QUERY_TYPE}, "
+        f"not {content_type or 'no type'}",
+    )
+
+
+def _formats(request: Request, params: list[tuple[str, str]]) -> tuple[str | None, str | None]:
+    """Best media type for solutions and for graphs, from `format=` or else `Accept`."""
+    forced = _single(params, "format")
+    if forced is not None:
+        media_type = FORMAT_NAMES.get(forced.lower(), forced.lower())
+        if media_type not in SOLUTION_FORMATS and media_type not in GRAPH_FORMATS:
+            raise ProtocolError(
+                400, f"unknown format {forced!r}; use one of {', '.join(FORMAT_NAMES)}"
+            )
+        return (
+            media_type if media_type in SOLUTION_FORMATS else None,
+            media_type if media_type in GRAPH_FORMATS else None,
+        )
+    accept = request.headers.get("accept")
+    return choose(accept, list(SOLUTION_FORMATS)), choose(accept, list(GRAPH_FORMATS))
+
+
+def _with_charset(media_type: str) -> str:
+    textual = media_type.startswith("text/") or media_type.endswith(
+        ("+json", "+xml", "/json", "/xml")
+    )
+    return f"{media_type}; charset=utf-8" if textual else media_type
+
+
+def router(reader: StoreReader, templates: Jinja2Templates) -> APIRouter:
+    api = APIRouter()
+
+    async def answer(request: Request) -> Response:
+        try:
+            params = await _protocol_parameters(request)
+            query = _single(params, "query")
+            if query is None:
+                if _single(params, "update") is not None:
+                    raise ProtocolError(
+                        403, "this endpoint answers queries only; updates are not enabled"
+                    )
+                if choose(request.headers.get("accept"), ["text/html"]) == "text/html":
+                    return templates.TemplateResponse(
+                        request,
+                        "sparql.html",
+                        {"prefixes": sparql_prefixes(), "example": EXAMPLE_QUERY},
+                    )
+                raise ProtocolError(400, "missing 'query' parameter")
+            solutions_type, graph_type = _formats(request, params)
+            output = await run_in_threadpool(
+                reader.query,
+                query,
+                results_format=SOLUTION_FORMATS[solutions_type] if solutions_type else None,
+                graph_format=GRAPH_FORMATS[graph_type] if graph_type else None,
+                default_graphs=[v for k, v in params if k == "default-graph-uri"],
+                named_graphs=[v for k, v in params if k == "named-graph-uri"],
+            )
+        except ProtocolError as error:
+            return PlainTextResponse(error.message + "\n", status_code=error.status)
+        except SyntaxError as error:
+            return PlainTextResponse(f"Malformed query: {error}\n", status_code=400)
+        if not isinstance(output, QueryOutput):
+            offered = SOLUTION_FORMATS if output != "graph" else GRAPH_FORMATS
+            return PlainTextResponse(
+                f"Cannot answer a {output} result in any type you accept; available: "
+                f"{', '.join(offered)}\n",
+                status_code=406,
+            )
+        media_type = solutions_type if output.kind != "graph" else graph_type
+        assert media_type is not None
+        return Response(
+            output.body,
+            media_type=_with_charset(media_type),
+            headers={"Vary": "Accept", "Access-Control-Allow-Origin": "*"},
+        )
+
+    api.add_api_route("/sparql", answer, methods=["GET", "POST"], response_class=Response)
+    api.add_api_route(
+        "/sparql", _not_allowed, methods=["PUT", "DELETE", "PATCH"], include_in_schema=False
+    )
+    return api
+
+
+async def _not_allowed() -> Response:
+    return PlainTextResponse("use GET or POST\n", status_code=405, headers={"Allow": "GET, POST"})

@@ -1,0 +1,155 @@
+"""Mapper for the UrbIS "zones of interest - culture" GeoJSON layer (Brussels cultural venues).
+
+Each Point feature becomes an actor (`org:Organization`, typed from its name) with a primary
+site, an address naming its municipality (point-in-polygon) and a GeoSPARQL WKT point.
+Keys come from the UrbIS object id, so re-ingesting yields the same IRIs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
+
+from creative_graph.iris import Iris, record_key
+from creative_graph.namespaces import CV, GEO, LOCN, ORG, REFNIS, concept
+from ingest.errors import Problem, SourceError
+from ingest.labels import readable
+from ingest.manifest import SourceManifest
+from ingest.mappers import Mapped
+from ingest.mappers.venue_kinds import venue_kind
+from ingest.municipalities import MunicipalityIndex
+
+FIELDS = {
+    "skos:prefLabel": "TXT_FRE / TXT_DUT",
+    "skos:hiddenLabel": "TXT_FRE / TXT_DUT",
+    "org:classification": "TXT_FRE / TXT_DUT",
+    "geo:asWKT": "geometry.coordinates",
+    "geo:hasGeometry": "geometry",
+    "org:hasPrimarySite": "geometry",
+    "cv:adminUnit": "geometry.coordinates",
+}
+
+
+def _read_collection(path: Path) -> list[Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise SourceError(path, "file not found") from error
+    except UnicodeDecodeError as error:
+        raise SourceError(path, f"not UTF-8 text (byte {error.start})") from error
+    except json.JSONDecodeError as error:
+        raise SourceError(
+            path, f"not valid JSON: {error.msg} (column {error.colno})", error.lineno
+        ) from error
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
+        raise SourceError(path, "not a GeoJSON FeatureCollection")
+    features = document.get("features")
+    if not isinstance(features, list):
+        raise SourceError(path, "the FeatureCollection has no 'features' list")
+    return features
+
+
+def _coordinates(feature: dict[str, Any]) -> tuple[float, float] | str:
+    """(lon, lat) of a Point feature, or what is wrong with its geometry."""
+    geometry = feature.get("geometry")
+    if not isinstance(geometry, dict) or geometry.get("type") != "Point":
+        kind = geometry.get("type") if isinstance(geometry, dict) else geometry
+        return f"geometry must be a GeoJSON Point, found {kind!r}"
+    position = geometry.get("coordinates")
+    if (
+        not isinstance(position, list)
+        or len(position) < 2
+        or not all(isinstance(c, int | float) and math.isfinite(c) for c in position[:2])
+    ):
+        return f"coordinates must be [longitude, latitude] numbers, found {position!r}"
+    return float(position[0]), float(position[1])
+
+
+def map_source(manifest: SourceManifest, iris: Iris) -> Mapped:
+    graph = Graph()
+    mapped = Mapped(graph=graph, fields=dict(FIELDS))
+    municipalities = MunicipalityIndex()
+    for path in manifest.files:
+        for number, feature in enumerate(_read_collection(path), start=1):
+            mapped.records_read += 1
+            _map_feature(feature, number, path.name, manifest.name, iris, municipalities, mapped)
+    return mapped
+
+
+def _map_feature(
+    feature: Any,
+    number: int,
+    file: str,
+    source: str,
+    iris: Iris,
+    municipalities: MunicipalityIndex,
+    mapped: Mapped,
+) -> None:
+    properties = feature.get("properties") if isinstance(feature, dict) else None
+    if not isinstance(properties, dict):
+        mapped.problems.append(
+            Problem(
+                file, f"feature {number}", "properties", "", "not a GeoJSON feature with properties"
+            )
+        )
+        return
+    object_id = properties.get("ID")
+    if not isinstance(object_id, int | float) or isinstance(object_id, bool):
+        mapped.problems.append(
+            Problem(
+                file,
+                f"feature {number}",
+                "ID",
+                repr(object_id),
+                "the UrbIS object id is missing or not a number",
+            )
+        )
+        return
+    record_id = str(int(object_id)) if float(object_id).is_integer() else str(object_id)
+    locator = f"feature {number} (ID {record_id})"
+    key = record_key(source, record_id)
+    actor, site = URIRef(iris.thing("actor", key)), URIRef(iris.thing("site", key))
+    address, geometry = URIRef(iris.thing("address", key)), URIRef(iris.thing("geometry", key))
+    record = URIRef(iris.thing("record", f"{source}-{record_id}"))
+    for node in (actor, site, address, geometry, record):
+        mapped.locators[str(node)] = (file, locator)
+
+    graph = mapped.graph
+    graph.add((actor, RDF.type, ORG.Organization))
+    names = {}
+    for field, language in (("TXT_FRE", "fr"), ("TXT_DUT", "nl")):
+        value = properties.get(field)
+        if isinstance(value, str) and value.strip():
+            names[language] = value.strip()
+            graph.add((actor, SKOS.prefLabel, Literal(readable(value), lang=language)))
+            graph.add((actor, SKOS.hiddenLabel, Literal(" ".join(value.split()), lang=language)))
+    kind = venue_kind(*names.values()) if names else "cultural-venue"
+    graph.add((actor, ORG.classification, URIRef(concept("actor-type", kind))))
+    graph.add((actor, PROV.wasDerivedFrom, record))
+    graph.add((record, RDF.type, PROV.Entity))
+    graph.add((record, DCTERMS.identifier, Literal(record_id)))
+    mapped.actors += 1
+
+    position = _coordinates(feature)
+    if isinstance(position, str):
+        mapped.problems.append(Problem(file, locator, "geometry", "", position))
+        return
+    lon, lat = position
+    graph.add((actor, ORG.hasPrimarySite, site))
+    graph.add((site, RDF.type, ORG.Site))
+    graph.add((site, GEO.hasGeometry, geometry))
+    graph.add((geometry, RDF.type, GEO.Geometry))
+    graph.add((geometry, GEO.asWKT, Literal(f"POINT({lon} {lat})", datatype=GEO.wktLiteral)))
+    graph.add((site, LOCN.address, address))
+    graph.add((address, RDF.type, LOCN.Address))
+    graph.add((address, LOCN.adminUnitL1, Literal("BE")))
+    municipality = municipalities.locate(lon, lat)
+    if municipality is not None:
+        graph.add((address, CV.adminUnit, REFNIS[municipality.refnis]))
+        graph.add((address, LOCN.adminUnitL2, Literal(municipality.name_fr, lang="fr")))
+        graph.add((address, LOCN.adminUnitL2, Literal(municipality.name_nl, lang="nl")))
