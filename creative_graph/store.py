@@ -61,7 +61,10 @@ class Snapshot:
 
 def canonical_lines(ntriples: bytes) -> set[str]:
     """N-Triples text in the same canonical form as `StoreWriter.graph_lines`."""
-    return {str(triple) for triple in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)}
+    return {
+        str(ox.Triple(quad.subject, quad.predicate, quad.object))
+        for quad in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
+    }
 
 
 class StoreWriter:

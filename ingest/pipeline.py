@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from rdflib import Graph
+from rdflib import Graph, URIRef
+from rdflib import Literal as RdfLiteral
+from rdflib.namespace import DCTERMS
 
 import ontology
 import shapes
@@ -25,6 +27,8 @@ from ingest.provenance import RunFacts, checksum, describe_source, run_record
 log = logging.getLogger(__name__)
 
 Status = Literal["loaded", "unchanged", "invalid"]
+ONTOLOGY_GRAPH_TITLE = "creative-graph ontology and concept schemes"
+RUNS_GRAPH_TITLE = "Ingest runs (PROV-O)"
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,9 @@ def ingest_source(
             files=files, records_read=mapped.records_read, records_loaded=mapped.actors,
             records_rejected=0, warnings=len(warnings), triples=triples, actors=mapped.actors,
         )  # fmt: skip
-        record = _insert_data(iris.runs_graph, run_record(facts, iris))
+        run_graph = run_record(facts, iris)
+        run_graph.add((URIRef(iris.runs_graph), DCTERMS.title, RdfLiteral(RUNS_GRAPH_TITLE)))
+        record = _insert_data(iris.runs_graph, run_graph)
         writer.replace_graph(graph_iri, data, key, also=record)
         on_stage("publishing")
         snapshot = writer.publish()
@@ -131,7 +137,9 @@ def ingest_source(
 
 def _refresh_ontology(writer: StoreWriter, iris: Iris) -> None:
     """Keep the ontology graph equal to the ontology and concept files of this version."""
-    data = ontology.graph().serialize(format="nt", encoding="utf-8")
+    graph = ontology.graph()
+    graph.add((URIRef(iris.ontology_graph), DCTERMS.title, RdfLiteral(ONTOLOGY_GRAPH_TITLE)))
+    data = graph.serialize(format="nt", encoding="utf-8")
     if canonical_lines(data) != writer.graph_lines(iris.ontology_graph):
         writer.replace_graph(iris.ontology_graph, data, run_key())
         log.info("ontology graph updated")

@@ -1,0 +1,100 @@
+"""Shared fixtures: temporary stores, the bundled demo source, a real uvicorn server."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from creative_graph.settings import Settings
+from endpoint.app import create_app
+from ingest.manifest import load_manifest
+from ingest.pipeline import default_validator, ingest_source
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_SOURCE = ROOT / "data" / "sources" / "brussels-culture-poi"
+BASE_IRI = "http://test.example/"
+
+
+def demo_features() -> list[dict]:
+    """The demo GeoJSON's features, read independently of the mapper."""
+    (path,) = DEMO_SOURCE.glob("*.geojson")
+    return json.loads(path.read_text(encoding="utf-8"))["features"]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(store=tmp_path / "store", base_iri=BASE_IRI, sources=tmp_path / "sources")
+
+
+@pytest.fixture
+def source_copy(tmp_path: Path) -> Path:
+    """A writable copy of the demo source, for tests that break or change it."""
+    target = tmp_path / "sources" / "brussels-culture-poi"
+    shutil.copytree(DEMO_SOURCE, target)
+    for path in target.iterdir():
+        path.chmod(0o644)
+    return target
+
+
+@pytest.fixture(scope="session")
+def validator():
+    return default_validator()
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory, validator) -> Settings:
+    """A store with the demo source ingested once, shared by read-only tests."""
+    base = tmp_path_factory.mktemp("demo")
+    settings = Settings(store=base / "store", base_iri=BASE_IRI, sources=base / "sources")
+    outcome = ingest_source(load_manifest(DEMO_SOURCE), settings, validator)
+    assert outcome.status == "loaded", outcome.violations[:5]
+    return settings
+
+
+@dataclass
+class LiveServer:
+    url: str
+    settings: Settings
+    thread: threading.Thread
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def run_server(settings: Settings) -> Iterator[LiveServer]:
+    """Start the real app under uvicorn on a free loopback port; stop it afterwards."""
+    sock = _free_socket()
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", settings, thread)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_store: Settings) -> Iterator[LiveServer]:
+    yield from run_server(demo_store)

@@ -1,0 +1,76 @@
+"""The project's shapes: what a steward is told about broken and incomplete data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+HERE = Path(__file__).parent
+VALID = (HERE / "data" / "valid-actor.ttl").read_text(encoding="utf-8")
+ACTOR = "http://test.example/id/actor-1"
+GEOMETRY = "http://test.example/id/geometry-1"
+
+
+def variant(old: str, new: str) -> Graph:
+    assert old in VALID, old
+    return Graph().parse(data=VALID.replace(old, new), format="turtle")
+
+
+def test_valid_actor_conforms_without_any_result(validator) -> None:
+    report = validator.validate(Graph().parse(data=VALID, format="turtle"))
+    assert report.conforms
+    assert report.results == ()
+
+
+BROKEN = {
+    "no name": ('skos:prefLabel "Théâtre de Poche"@fr , "Theater de Poche"@nl ;', "", ACTOR, "skos:prefLabel", "needs a name"),
+    "name without language": ('"Theater de Poche"@nl', '"Theater de Poche"', ACTOR, "skos:prefLabel", "language tag"),
+    "name in unexpected language": ('"Theater de Poche"@nl', '"Theater de Poche"@xx', ACTOR, "skos:prefLabel", "must be tagged"),
+    "two names in one language": ('"Theater de Poche"@nl', '"Theater de Poche"@fr', ACTOR, "skos:prefLabel", "one name"),
+    "no type": ("org:classification at:theatre ;", "", ACTOR, "org:classification", "needs a type"),
+    "type outside the scheme": ("at:theatre", "<http://example.org/theatre>", ACTOR, "org:classification", "concept of"),
+    "type that is a literal": ("at:theatre", '"theatre"', ACTOR, "org:classification", "concept of"),
+    "malformed WKT": ('"POINT(4.371463 50.812219)"', '"POINT(4.371463, 50.812219)"', GEOMETRY, "geo:asWKT", "WKT point"),
+    "longitude out of range": ('"POINT(4.371463 50.812219)"', '"POINT(204.37 50.81)"', GEOMETRY, "geo:asWKT", "longitude in [-180, 180]"),
+    "latitude out of range": ('"POINT(4.371463 50.812219)"', '"POINT(4.37 95.81)"', GEOMETRY, "geo:asWKT", "latitude in [-90, 90]"),
+    "WKT as plain string": ('"POINT(4.371463 50.812219)"^^geo:wktLiteral', '"POINT(4.371463 50.812219)"', GEOMETRY, "geo:asWKT", "geo:wktLiteral"),
+    "municipality not a REFNIS IRI": ("<http://vocab.belgif.be/auth/refnis2025/21009>", "<http://example.org/ixelles>", "http://test.example/id/address-1", "cv:adminUnit", "REFNIS"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=list(BROKEN))
+def test_broken_data_is_a_violation_on_the_right_node_and_path(validator, case: str) -> None:
+    old, new, focus, path, message = BROKEN[case]
+    report = validator.validate(variant(old, new))
+    assert not report.conforms
+    assert any(
+        r.focus_node == focus and r.path == path and message in r.message for r in report.violations
+    ), [(r.focus_node, r.path, r.message) for r in report.results]
+
+
+def test_actor_without_site_only_warns(validator) -> None:
+    report = validator.validate(variant("org:hasPrimarySite ex:site-1 .", "."))
+    assert report.conforms
+    assert [(r.focus_node, r.path, r.severity) for r in report.results] == [
+        (ACTOR, "org:hasPrimarySite", "Warning")
+    ]
+
+
+def test_unknown_municipality_only_warns(validator) -> None:
+    graph = variant("cv:adminUnit <http://vocab.belgif.be/auth/refnis2025/21009> ;", "")
+    report = validator.validate(graph)
+    assert report.conforms
+    assert {r.path for r in report.warnings} == {"cv:adminUnit"}
+
+
+def test_every_constraint_has_a_plain_words_message(validator) -> None:
+    from rdflib import URIRef
+    from rdflib.namespace import SH
+
+    shapes = validator.shapes
+    helper = URIRef("https://w3id.org/creative-graph/shapes#InActorTypeScheme")
+    checked = [(node, prop) for node, prop in shapes.subject_objects(SH.property) if node != helper]
+    assert len(checked) >= 15
+    assert [str(node) for node, prop in checked if shapes.value(prop, SH.message) is None] == []
