@@ -13,7 +13,12 @@ from rdflib.util import guess_format
 _LINE_IN_MESSAGE = re.compile(r"line[ :]+(\d+)", re.IGNORECASE)
 # What rdflib's parsers raise for bad input: BadSyntax (Turtle, TriG, N3) is a SyntaxError,
 # N-Triples/N-Quads raise rdflib errors, RDF/XML SAX errors, JSON-LD ValueError (JSONDecodeError).
-PARSE_ERRORS = (SyntaxError, RdflibError, SAXException, ValueError)
+# Some inputs also trip rdflib's parsers into IndexError (Turtle cut mid-statement) or
+# AttributeError/TypeError/NameError (JSON that is not JSON-LD): bad input all the same.
+PARSE_ERRORS = (
+    SyntaxError, RdflibError, SAXException, ValueError,
+    IndexError, KeyError, AttributeError, TypeError, NameError,
+)  # fmt: skip
 
 
 class RdfFileError(Exception):
@@ -28,6 +33,10 @@ class RdfFileError(Exception):
 
 
 def _line_of(error: Exception, data: bytes, rdf_format: str) -> int | None:
+    text, offset = getattr(error, "_str", None), getattr(error, "_i", None)
+    if isinstance(text, bytes) and isinstance(offset, int):
+        # BadSyntax's own line counter can run past the end of the file; its offset cannot.
+        return text[:offset].count(b"\n") + 1
     get_line = getattr(error, "getLineNumber", None)  # xml.sax.SAXParseException (RDF/XML)
     if callable(get_line):
         return int(get_line())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,9 +38,10 @@ def parse_accept(header: str | None) -> list[MediaRange]:
             name, _, value = parameter.partition("=")
             if name.strip().lower() == "q":
                 try:
-                    q = min(max(float(value), 0.0), 1.0)
+                    q = float(value)
                 except ValueError:
                     q = 1.0
+                q = min(max(q, 0.0), 1.0) if math.isfinite(q) else 1.0
         ranges.append(MediaRange(main, sub, q))
     return ranges
 

@@ -17,6 +17,7 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _ROMAN = re.compile(r"^[IVX]{1,4}$")
 _VOWELS = set("AEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜ")
 _ELISIONS = {"l", "d", "qu"}
+_ABBREVIATIONS = {"ST": "St", "STE": "Ste", "SINT": "Sint"}  # Saint(e): no vowel, not an acronym
 
 
 def strip_accents(text: str) -> str:
@@ -50,7 +51,9 @@ def readable(label: str) -> str:
         leads_a_dash = match.end() == first_dash and number == 0
         elided = label[match.end() : match.end() + 1] == "'"
         after_apostrophe = label[match.start() - 1 : match.start()] == "'"
-        if elided and word.lower() in _ELISIONS:
+        if word in _ABBREVIATIONS:
+            pieces.append(_ABBREVIATIONS[word])
+        elif elided and word.lower() in _ELISIONS:
             pieces.append(word.capitalize() if starts_segment else word.lower())
         elif after_apostrophe and pieces[-2:-1] and pieces[-2].lower() not in _ELISIONS:
             pieces.append(word.lower())  # QUAT'SOUS -> Quat'sous, ACTOR'S -> Actor's

@@ -41,7 +41,7 @@ _KIND_OF = {keyword: kind for kind, keywords in _KEYWORDS.items() for keyword in
 def venue_kind(*names: str) -> str:
     """Code of the actor-type concept for a venue called `names` (tried in order)."""
     for name in names:
-        match = _PATTERN.search(strip_accents(name).upper())
+        match = _PATTERN.search(" ".join(strip_accents(name).upper().split()))
         if match:
             return _KIND_OF[match.group(1)]
     return FALLBACK

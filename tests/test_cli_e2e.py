@@ -1,0 +1,153 @@
+"""The `creative-graph` command as a user runs it: real processes, temporary stores, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import DEMO_SOURCE, demo_features
+
+from creative_graph.store import StoreWriter
+
+pytestmark = pytest.mark.e2e
+
+HERE = Path(__file__).parent
+CLI = str(Path(sys.executable).parent / "creative-graph")
+
+
+def run(*args: str, store: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        "CREATIVE_GRAPH_STORE": str(store),
+        "CREATIVE_GRAPH_LOG_LEVEL": "warning",
+        **env,
+    }
+    return subprocess.run(
+        [CLI, *args], capture_output=True, text=True, env=environment, timeout=300
+    )
+
+
+def test_help_teaches_the_commands(tmp_path: Path) -> None:
+    result = run("--help", store=tmp_path)
+    assert result.returncode == 0
+    for command in ("ingest", "validate", "serve"):
+        assert command in result.stdout
+    assert "Exit codes" in result.stdout
+
+
+def test_ingest_demo_source_then_reingest_unchanged(tmp_path: Path) -> None:
+    first = run("ingest", str(DEMO_SOURCE), store=tmp_path / "store")
+    assert first.returncode == 0, first.stderr
+    assert f"{len(demo_features())} actors" in first.stdout
+    second = run("ingest", str(DEMO_SOURCE), store=tmp_path / "store")
+    assert second.returncode == 0
+    assert "unchanged" in second.stdout
+
+
+def test_ingest_without_paths_loads_every_declared_source(tmp_path: Path) -> None:
+    result = run("ingest", store=tmp_path / "store", CREATIVE_GRAPH_SOURCES=str(DEMO_SOURCE.parent))
+    assert result.returncode == 0, result.stderr
+    assert "brussels-culture-poi:" in result.stdout
+
+
+def test_ingest_invalid_feature_exits_1_naming_it(tmp_path: Path, source_copy: Path) -> None:
+    (path,) = source_copy.glob("*.geojson")
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["features"][41]["properties"]["TXT_FRE"] = ""
+    document["features"][41]["properties"]["TXT_DUT"] = None
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = run("ingest", str(source_copy), store=tmp_path / "store")
+    assert result.returncode == 1
+    assert "feature 42 (ID" in result.stdout and "needs a name" in result.stdout
+    assert "nothing loaded" in result.stderr
+    assert not (tmp_path / "store" / "PUBLISHED").exists()
+
+
+def test_ingest_malformed_json_exits_2_with_file_and_line(
+    tmp_path: Path, source_copy: Path
+) -> None:
+    (path,) = source_copy.glob("*.geojson")
+    path.write_text(
+        '{"type": "FeatureCollection",\n "features": [\n {"type": "Feature",, }]}', encoding="utf-8"
+    )
+    result = run("ingest", str(source_copy), store=tmp_path / "store")
+    assert result.returncode == 2
+    assert f"{path.name}:3" in result.stderr.replace("\n", "")
+
+
+def test_ingest_missing_source_exits_2(tmp_path: Path) -> None:
+    result = run("ingest", str(tmp_path / "nowhere"), store=tmp_path / "store")
+    assert result.returncode == 2
+    assert "source.toml" in result.stderr
+
+
+def test_ingest_into_a_store_being_written_exits_3(tmp_path: Path) -> None:
+    with StoreWriter(tmp_path / "store"):
+        result = run("ingest", str(DEMO_SOURCE), store=tmp_path / "store")
+    assert result.returncode == 3
+    assert "another process" in result.stderr
+
+
+def test_validate_exit_codes_and_report(tmp_path: Path) -> None:
+    valid = HERE / "data" / "valid-actor.ttl"
+    assert run("validate", str(valid), store=tmp_path).returncode == 0
+
+    broken = tmp_path / "broken.ttl"
+    broken.write_text(
+        valid.read_text(encoding="utf-8").replace("50.812219", "150.812219"), encoding="utf-8"
+    )
+    result = run("validate", str(broken), store=tmp_path, COLUMNS="200")
+    assert result.returncode == 1
+    for expected in ("Violation", "http://test.example/id/geometry-1", "geo:asWKT", "latitude"):
+        assert expected in result.stdout
+
+    unparsable = tmp_path / "bad.ttl"
+    unparsable.write_text(
+        "@prefix ex: <http://e/> .\nex:a ex:b ex:c .\nex:a ex:b .\n", encoding="utf-8"
+    )
+    result = run("validate", str(valid), str(unparsable), store=tmp_path)
+    assert result.returncode == 2
+    assert f"{unparsable}:3" in result.stderr.replace("\n", "")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_answers_sparql_on_the_requested_port(tmp_path: Path) -> None:
+    assert run("ingest", str(DEMO_SOURCE), store=tmp_path / "store").returncode == 0
+    port = _free_port()
+    environment = {
+        **os.environ,
+        "CREATIVE_GRAPH_STORE": str(tmp_path / "store"),
+        "CREATIVE_GRAPH_LOG_LEVEL": "warning",
+    }
+    server = subprocess.Popen([CLI, "serve", "--port", str(port)], env=environment)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        query = "SELECT (COUNT(?a) AS ?n) WHERE { ?a a <http://www.w3.org/ns/org#Organization> }"
+        response = httpx.get(
+            url + "/sparql", params={"query": query}, headers={"Accept": "text/csv"}
+        )
+        assert response.text.splitlines() == ["n", str(len(demo_features()))]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
