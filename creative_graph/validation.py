@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import pyshacl
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import SH
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, SH
 from rdflib.paths import Path as RdfPath
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -23,6 +24,7 @@ class ValidationResult:
     message: str
     severity: str
     source_shape: str
+    source_constraint: str = ""  # the SPARQL constraint, when a node shape's sh:sparql failed
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,27 @@ def _render(graph: Graph, node: object) -> str:
     if isinstance(node, RdfPath):
         return node.n3(graph.namespace_manager)
     if isinstance(node, BNode):
-        inverse = graph.value(node, SH.inversePath)
-        if inverse is not None:
-            return "^" + _render(graph, inverse)
-        return "[blank node]"
+        return _render_path(graph, node)
     return str(node)
+
+
+def _render_path(graph: Graph, node: BNode) -> str:
+    """A SHACL property path (inverse, alternative, sequence, repetition) in SPARQL syntax."""
+    for predicate, template in (
+        (SH.inversePath, "^{}"),
+        (SH.zeroOrMorePath, "{}*"),
+        (SH.oneOrMorePath, "{}+"),
+        (SH.zeroOrOnePath, "{}?"),
+    ):
+        inner = graph.value(node, predicate)
+        if inner is not None:
+            return template.format(_render(graph, inner))
+    alternatives = graph.value(node, SH.alternativePath)
+    if alternatives is not None:
+        return "|".join(_render(graph, item) for item in Collection(graph, alternatives))
+    if graph.value(node, RDF.first) is not None:
+        return "/".join(_render(graph, item) for item in Collection(graph, node))
+    return "[blank node]"
 
 
 class Validator:
@@ -69,6 +87,14 @@ class Validator:
     def __init__(self, shapes: Graph, ontology: Graph) -> None:
         self.shapes = shapes
         self.ontology = ontology
+
+    @classmethod
+    def default(cls) -> Validator:
+        """The project's shapes with its ontology, concept schemes and reused class hierarchy."""
+        import ontology
+        import shapes
+
+        return cls(shapes.graph(), ontology.validation_graph())
 
     def validate(self, data: Graph) -> ValidationReport:
         # pyshacl mixes `ont_graph` in only when it infers; merge it ourselves so that
@@ -95,6 +121,7 @@ class Validator:
                     message=" ".join(messages),
                     severity=SEVERITIES.get(report.value(result, SH.resultSeverity), "Violation"),
                     source_shape=str(report.value(result, SH.sourceShape) or ""),
+                    source_constraint=str(report.value(result, SH.sourceConstraint) or ""),
                 )
             )
         results.sort(key=lambda r: (_ORDER[r.severity], r.focus_node, r.path, r.message))

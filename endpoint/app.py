@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from creative_graph import __version__
 from creative_graph.settings import Settings
 from creative_graph.store import StoreError, StoreReader
-from endpoint import home, sparql
+from endpoint import home, sparql, vocabulary
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(home.router(reader, templates, settings))
     app.include_router(sparql.router(reader, templates))
+    app.include_router(vocabulary.router(templates))
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:

@@ -13,7 +13,6 @@ from rdflib import Literal as RdfLiteral
 from rdflib.namespace import DCTERMS
 
 import ontology
-import shapes
 from creative_graph.iris import Iris, run_key
 from creative_graph.namespaces import PREFIXES
 from creative_graph.settings import Settings
@@ -48,7 +47,7 @@ class IngestOutcome:
 
 
 def default_validator() -> Validator:
-    return Validator(shapes.graph(), ontology.graph())
+    return Validator.default()
 
 
 def _as_problems(report: ValidationReport, mapped: Mapped, source: str) -> list[Problem]:
