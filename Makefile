@@ -8,7 +8,7 @@ PORT   ?= 8000
 export CREATIVE_GRAPH_BASE_IRI ?= http://localhost:$(PORT)/
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench docs clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -36,6 +36,9 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+docs: install
+	$(BIN)/python -m creative_graph.model_diagram --write docs/MODEL.md
 
 bench: install
 	$(BIN)/python bench/ingest_bench.py

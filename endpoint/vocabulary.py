@@ -170,7 +170,7 @@ def router(templates: Jinja2Templates) -> APIRouter:
         return rdf_response(graph, BY_MEDIA_TYPE[media_type], headers)
 
     @api.get("/ns", response_class=Response)
-    @api.get("/ns{suffix}", response_class=Response, include_in_schema=False)
+    @api.get("/ns{suffix:path}", response_class=Response, include_in_schema=False)
     def ontology_document(request: Request, suffix: str = "") -> Response:
         """The ontology: HTML documentation (pyLODE) or RDF."""
         rest, forced = split_suffix("ns" + suffix)

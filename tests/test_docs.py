@@ -35,3 +35,11 @@ def test_architecture_names_every_module() -> None:
             if path.name == "__init__.py":
                 continue
             assert path.relative_to(ROOT).as_posix() in ARCHITECTURE, path
+
+
+def test_model_picture_is_generated_from_the_current_shapes() -> None:
+    from creative_graph.model_diagram import embed, mermaid
+
+    model = (ROOT / "docs" / "MODEL.md").read_text(encoding="utf-8")
+    assert "```mermaid\nclassDiagram" in model
+    assert embed(model, mermaid()) == model, "docs/MODEL.md is out of date: run make docs"
