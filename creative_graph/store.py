@@ -60,10 +60,17 @@ class Snapshot:
 
 
 def canonical_lines(ntriples: bytes) -> set[str]:
-    """N-Triples text in the same canonical form as `StoreWriter.graph_lines`."""
+    """N-Triples text in the same canonical form as `StoreWriter.graph_lines`.
+
+    The store keeps literals by value ("12500.00"^^xsd:decimal comes back as "12500", an
+    xsd:nonNegativeInteger as xsd:integer); the parser does not. Going through an in-memory
+    store gives both sides of a comparison the same form.
+    """
+    store = ox.Store()
+    store.load(ntriples, format=ox.RdfFormat.N_TRIPLES)
     return {
-        str(ox.Triple(quad.subject, quad.predicate, quad.object))
-        for quad in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
+        str(ox.Triple(q.subject, q.predicate, q.object))
+        for q in store.quads_for_pattern(None, None, None)
     }
 
 

@@ -93,14 +93,14 @@ def run_record(facts: RunFacts, iris: Iris) -> Graph:
         (CG.recordsRejected, facts.records_rejected),
         (CG.warnings, facts.warnings),
     ):
-        graph.add((run, count, Literal(value, datatype=XSD.nonNegativeInteger)))
+        graph.add((run, count, Literal(value, datatype=XSD.integer)))
     for file in facts.files:
         entity = URIRef(iris.thing("file", file.sha256))
         digest = URIRef(iris.thing("checksum", file.sha256))
         graph.add((run, PROV.used, entity))
         graph.add((entity, RDF.type, PROV.Entity))
         graph.add((entity, DCTERMS.title, Literal(file.path.name)))
-        graph.add((entity, DCAT.byteSize, Literal(file.size, datatype=XSD.nonNegativeInteger)))
+        graph.add((entity, DCAT.byteSize, Literal(file.size, datatype=XSD.integer)))
         graph.add((entity, SPDX.checksum, digest))
         graph.add((digest, RDF.type, SPDX.Checksum))
         graph.add((digest, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
@@ -112,6 +112,6 @@ def run_record(facts: RunFacts, iris: Iris) -> Graph:
     graph.add(
         (version, PROV.generatedAtTime, Literal(facts.ended.isoformat(), datatype=XSD.dateTime))
     )
-    graph.add((version, VOID.triples, Literal(facts.triples, datatype=XSD.nonNegativeInteger)))
-    graph.add((version, VOID.entities, Literal(facts.actors, datatype=XSD.nonNegativeInteger)))
+    graph.add((version, VOID.triples, Literal(facts.triples, datatype=XSD.integer)))
+    graph.add((version, VOID.entities, Literal(facts.actors, datatype=XSD.integer)))
     return graph

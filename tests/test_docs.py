@@ -43,3 +43,24 @@ def test_model_picture_is_generated_from_the_current_shapes() -> None:
     model = (ROOT / "docs" / "MODEL.md").read_text(encoding="utf-8")
     assert "```mermaid\nclassDiagram" in model
     assert embed(model, mermaid()) == model, "docs/MODEL.md is out of date: run make docs"
+
+
+def test_every_term_named_in_the_model_doc_is_declared() -> None:
+    """docs/MODEL.md must not promise a term that does not exist (no terms invented on the fly)."""
+    import re
+
+    from rdflib import URIRef
+    from terms import is_declared
+
+    from creative_graph.namespaces import PREFIXES
+
+    prefixes = {
+        **PREFIXES,
+        "rov": "http://www.w3.org/ns/regorg#",
+        "time": "http://www.w3.org/2006/time#",
+    }
+    model = (ROOT / "docs" / "MODEL.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`([a-z]+):([A-Za-z][A-Za-z0-9_]*)`", model))
+    terms = {URIRef(prefixes[p] + local) for p, local in named if p in prefixes}
+    assert len(terms) > 60
+    assert sorted(str(t) for t in terms if not is_declared(t)) == []

@@ -130,3 +130,24 @@ def test_feature_without_names_or_geometry_is_reported(settings, source_copy, va
     assert ("feature 3", "TXT_FRE / TXT_DUT") in located
     assert ("feature 5", "geometry") in located
     assert StoreReader(settings.store).snapshot.name is None  # nothing was ever published
+
+
+def _stored_graph(settings, graph_iri: str):
+    import pyoxigraph as ox
+    from rdflib import Graph
+
+    output = StoreReader(settings.store).query(
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph_iri}> {{ ?s ?p ?o }} }}",
+        results_format=None,
+        graph_format=ox.RdfFormat.N_TRIPLES,
+    )
+    return Graph().parse(data=output.body, format="nt")
+
+
+def test_what_the_store_holds_still_conforms(demo_store, validator) -> None:
+    """The store keeps literals by value (xsd:integer, canonical decimals): shapes must accept that."""
+    for graph_iri in (GRAPH, BASE_IRI + "graph/runs"):
+        report = validator.validate(_stored_graph(demo_store, graph_iri))
+        assert report.conforms, report.violations[:3]
+    runs = _stored_graph(demo_store, BASE_IRI + "graph/runs")
+    assert len(runs) > 10

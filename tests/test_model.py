@@ -10,6 +10,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS
+from terms import declared_terms, is_declared
 
 import ontology
 import shapes
@@ -18,7 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 CG = "https://w3id.org/creative-graph/ns#"
 CONCEPT = "https://w3id.org/creative-graph/concept/"
 LANGUAGES = {"en", "fr", "nl"}
-MODEL_FILES = [*ontology.files(), *shapes.files()]
+MODEL_FILES = [
+    *ontology.files(),
+    *shapes.files(),
+    ROOT / "ontology" / "examples" / "brussels-creative.ttl",
+]
 EXAMPLE = ROOT / "ontology" / "examples" / "brussels-creative.ttl"
 
 
@@ -177,37 +182,6 @@ def test_worked_example_uses_every_own_class_property_and_relationship_kind() ->
         assert prop in used, f"relationship kind {kind} ({prop}) is not in the worked example"
 
 
-def _declared_terms() -> set[URIRef]:
-    """Terms declared by our ontology and concept files or by a reused vocabulary shipped in the repo."""
-    graph = (
-        Graph().parse(ontology.ONTOLOGY_FILE) + ontology.graph() + ontology.reused_vocabularies()
-    )
-    return {s for s in graph.subjects(RDF.type, None) if isinstance(s, URIRef)}
-
-
-def _in_rdflib_namespaces(term: URIRef) -> bool:
-    """W3C vocabularies that rdflib defines term by term (closed namespaces raise on unknown terms)."""
-    from rdflib.namespace import DCTERMS, FOAF, GEO, OWL, RDF, RDFS, SH, SKOS, TIME, VANN, VOID, XSD
-
-    for namespace in (DCTERMS, FOAF, GEO, OWL, RDF, RDFS, SH, SKOS, TIME, VANN, VOID, XSD):
-        base = str(namespace)
-        if str(term).startswith(base):
-            try:
-                return getattr(namespace, str(term)[len(base) :]) == term
-            except AttributeError:
-                return False
-    return False
-
-
-SPDX_TERMS = {
-    "checksum",
-    "Checksum",
-    "algorithm",
-    "checksumValue",
-    "checksumAlgorithm_sha256",
-}  # SPDX 2.3 RDF
-
-
 def _vocabulary_terms(graph: Graph) -> set[URIRef]:
     terms = set(graph.predicates()) | {
         o for o in graph.objects(None, RDF.type) if isinstance(o, URIRef)
@@ -229,15 +203,10 @@ def _vocabulary_terms(graph: Graph) -> set[URIRef]:
     ids=lambda p: p.name,
 )
 def test_every_term_used_is_declared(path: Path) -> None:
-    declared = _declared_terms()
+    declared = declared_terms()
     undeclared = [
         str(term)
         for term in _vocabulary_terms(Graph().parse(path))
-        if term not in declared
-        and not _in_rdflib_namespaces(term)
-        and not (
-            str(term).startswith("http://spdx.org/rdf/terms#")
-            and str(term).rsplit("#", 1)[1] in SPDX_TERMS
-        )
+        if not is_declared(term, declared)
     ]
     assert undeclared == []
