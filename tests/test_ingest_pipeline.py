@@ -30,21 +30,24 @@ def test_actor_carries_names_type_site_point_and_municipality(demo_store) -> Non
     rows = StoreReader(demo_store.store).select(
         """PREFIX org: <http://www.w3.org/ns/org#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
         PREFIX geo: <http://www.opengis.net/ont/geosparql#> PREFIX locn: <http://www.w3.org/ns/locn#>
-        PREFIX cv: <http://data.europa.eu/m8g/> PREFIX dct: <http://purl.org/dc/terms/>
-        PREFIX prov: <http://www.w3.org/ns/prov#>
-        SELECT ?fr ?nl ?type ?wkt ?unit WHERE {
-          ?a skos:hiddenLabel "FLAGEY"@fr ; skos:prefLabel ?fr , ?nl ; org:classification ?type ;
+        PREFIX cv: <http://data.europa.eu/m8g/>
+        SELECT ?fr ?type ?wkt (GROUP_CONCAT(STR(?unit); separator=" ") AS ?units) WHERE {
+          ?a skos:hiddenLabel "FLAGEY"@fr ; skos:prefLabel ?fr ; org:classification ?type ;
              org:hasPrimarySite/geo:hasGeometry/geo:asWKT ?wkt ;
              org:hasPrimarySite/locn:address/cv:adminUnit ?unit .
-          FILTER (LANG(?fr) = "fr" && LANG(?nl) = "nl")
-        }"""
+          FILTER (LANG(?fr) = "fr")
+        } GROUP BY ?fr ?type ?wkt"""
     )
     assert len(rows) == 1
     (flagey,) = [f for f in demo_features() if f["properties"]["TXT_FRE"] == "FLAGEY"]
     lon, lat = flagey["geometry"]["coordinates"]
     assert rows[0]["fr"] == "Flagey"
     assert rows[0]["wkt"] == f"POINT({lon} {lat})"
-    assert rows[0]["unit"] == "http://vocab.belgif.be/auth/refnis2025/21009"  # Ixelles
+    assert set(rows[0]["units"].split()) == {
+        "http://vocab.belgif.be/auth/refnis2025/21009",  # Ixelles
+        "http://data.europa.eu/nuts/code/BE100",  # its NUTS 3 region
+        "http://publications.europa.eu/resource/authority/country/BEL",
+    }
     assert rows[0]["type"].startswith("https://w3id.org/creative-graph/concept/actor-type/")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,8 +30,25 @@ class Mapped:
 Mapper = Callable[[SourceManifest, Iris], Mapped]
 
 
-def mappers() -> dict[str, Mapper]:
-    """Mapper name (as written in source.toml) -> mapper function."""
-    from ingest.mappers import urbis_culture
+# Mapper name (as written in source.toml) -> module with a `map_source(manifest, iris)` function.
+MAPPER_MODULES = {
+    "urbis-culture-geojson": "ingest.mappers.urbis_culture",
+    "brussels-city-places": "ingest.mappers.city_places",
+    "nesta-makerspaces-csv": "ingest.mappers.nesta_makerspaces",
+    "brussels-subsidies-json": "ingest.mappers.city_subsidies",
+    "reinherit-markdown": "ingest.mappers.reinherit",
+    "steward-csv": "ingest.mappers.steward_csv",
+    "rdf": "ingest.mappers.plain_rdf",
+}
 
-    return {"urbis-culture-geojson": urbis_culture.map_source}
+
+def mappers() -> dict[str, Mapper]:
+    """Mapper name -> mapper function, for the mappers whose module exists."""
+    found: dict[str, Mapper] = {}
+    for name, module in MAPPER_MODULES.items():
+        try:
+            found[name] = importlib.import_module(module).map_source
+        except ModuleNotFoundError as error:
+            if error.name != module:
+                raise
+    return found

@@ -16,13 +16,13 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 
 from creative_graph.iris import Iris, record_key
-from creative_graph.namespaces import CV, GEO, LOCN, ORG, REFNIS, concept
+from creative_graph.namespaces import CV, GEO, LOCN, ORG, concept
 from ingest.errors import Problem, SourceError
 from ingest.labels import readable
+from ingest.linking import Reference
 from ingest.manifest import SourceManifest
 from ingest.mappers import Mapped
 from ingest.mappers.venue_kinds import venue_kind
-from ingest.municipalities import MunicipalityIndex
 
 FIELDS = {
     "skos:prefLabel": "TXT_FRE / TXT_DUT",
@@ -73,11 +73,11 @@ def _coordinates(feature: dict[str, Any]) -> tuple[float, float] | str:
 def map_source(manifest: SourceManifest, iris: Iris) -> Mapped:
     graph = Graph()
     mapped = Mapped(graph=graph, fields=dict(FIELDS))
-    municipalities = MunicipalityIndex()
+    reference = Reference()
     for path in manifest.files:
         for number, feature in enumerate(_read_collection(path), start=1):
             mapped.records_read += 1
-            _map_feature(feature, number, path.name, manifest.name, iris, municipalities, mapped)
+            _map_feature(feature, number, path.name, manifest.name, iris, reference, mapped)
     return mapped
 
 
@@ -87,7 +87,7 @@ def _map_feature(
     file: str,
     source: str,
     iris: Iris,
-    municipalities: MunicipalityIndex,
+    reference: Reference,
     mapped: Mapped,
 ) -> None:
     properties = feature.get("properties") if isinstance(feature, dict) else None
@@ -148,8 +148,12 @@ def _map_feature(
     graph.add((site, LOCN.address, address))
     graph.add((address, RDF.type, LOCN.Address))
     graph.add((address, LOCN.adminUnitL1, Literal("BE")))
-    municipality = municipalities.locate(lon, lat)
+    country = reference.country_iri("BE")
+    if country:
+        graph.add((address, CV.adminUnit, URIRef(country)))
+    municipality = reference.municipality_at(lon, lat)
     if municipality is not None:
-        graph.add((address, CV.adminUnit, REFNIS[municipality.refnis]))
+        graph.add((address, CV.adminUnit, URIRef(municipality.iri)))
+        graph.add((address, CV.adminUnit, URIRef(municipality.nuts3_iri)))
         graph.add((address, LOCN.adminUnitL2, Literal(municipality.name_fr, lang="fr")))
         graph.add((address, LOCN.adminUnitL2, Literal(municipality.name_nl, lang="nl")))
