@@ -11,13 +11,24 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from creative_graph.settings import Settings
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestOutcome
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_STORE = 0, 1, 2, 3
 
@@ -61,20 +72,35 @@ def ingest(
             show_default=False,
         ),
     ] = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid",
+            help="Load the valid records and write the rejected ones, with their reasons, to "
+            "var/reports/{source}-rejected.csv. Default: a source with any violation loads "
+            "nothing.",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object per source instead of text.")
+    ] = False,
     show: Annotated[
         int, typer.Option(help="Print at most this many problems per source (all are counted).")
     ] = 50,
 ) -> None:
     """Map, validate and load sources into the store, one named graph per source.
 
-    Each source is validated with the project's SHACL shapes before the store changes; a
-    source with any violation loads nothing and its records are reported (file, feature,
-    field, value, message). A valid source replaces its graph in one transaction, with a
-    PROV-O record of the run (checksums, times, counts), and the result is published to
-    the server.
+    Each source is mapped, its actors are matched with those of other sources (enterprise
+    number, website, name in the same municipality), and everything is validated with the
+    project's SHACL shapes before the store changes. A source with any violation loads
+    nothing and its records are reported (file, record, field, value, message). A valid source
+    replaces its graph in one transaction, with a PROV-O record of the run (checksums, times,
+    counts), and the result is published to the server. Link coverage is reported per source.
 
     Example: creative-graph ingest data/sources/brussels-culture-poi
     """
+    import json
+
     from creative_graph.store import StoreError
     from ingest.errors import SourceError
     from ingest.manifest import load_manifest
@@ -88,45 +114,91 @@ def ingest(
         raise typer.Exit(EXIT_UNREADABLE)
     validator = default_validator()
     worst = EXIT_OK
-    for target in targets:
-        try:
-            manifest = load_manifest(target)
-            with err.status(f"{manifest.name}: starting") as status:
+    progress = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err, disable=as_json, transient=True,
+    )  # fmt: skip
+    with progress:
+        overall = progress.add_task("sources", total=len(targets))
+        for target in targets:
+            try:
+                manifest = load_manifest(target)
                 outcome = ingest_source(
                     manifest, settings, validator,
-                    on_stage=lambda stage, name=manifest.name: status.update(f"{name}: {stage}"),
+                    on_stage=lambda stage, name=manifest.name: progress.update(
+                        overall, description=f"{name}: {stage}"
+                    ),
+                    skip_invalid=skip_invalid,
                 )  # fmt: skip
-        except SourceError as error:
-            err.print(f"[red]Cannot read[/red] {error}")
-            worst = max(worst, EXIT_UNREADABLE)
-            continue
-        except StoreError as error:
-            err.print(f"[red]Store error:[/red] {error}")
-            raise typer.Exit(EXIT_STORE) from error
+            except SourceError as error:
+                if as_json:
+                    failure = {"source": str(target), "status": "unreadable", "error": str(error)}
+                    out.print_json(json.dumps(failure))
+                err.print(f"[red]Cannot read[/red] {error}", highlight=False)
+                worst = max(worst, EXIT_UNREADABLE)
+                progress.advance(overall)
+                continue
+            except StoreError as error:
+                err.print(f"[red]Store error:[/red] {error}")
+                raise typer.Exit(EXIT_STORE) from error
+            progress.advance(overall)
+            worst = max(worst, _report(outcome, as_json, show))
+    raise typer.Exit(worst)
+
+
+def _report(outcome: IngestOutcome, as_json: bool, show: int) -> int:
+    """Print what happened to one source; return the exit code it deserves."""
+    import json
+
+    from ingest.report import as_json as outcome_json
+    from ingest.report import summary
+
+    if as_json:
+        out.print_json(json.dumps(outcome_json(outcome)))
+    else:
         for problem in outcome.violations[:show]:
             out.print(str(problem), markup=False, highlight=False)
         if len(outcome.violations) > show:
             out.print(f"... and {len(outcome.violations) - show} more (use --show to see them)")
-        if outcome.status == "invalid":
-            err.print(
-                f"[red]{outcome.source}: invalid, nothing loaded[/red] — "
-                f"{len(outcome.violations)} violation(s) in {outcome.records_read} records"
-            )
-            worst = max(worst, EXIT_INVALID)
-            continue
-        change = (
-            "unchanged: no data triple added or removed (a new run record was added)"
-            if outcome.status == "unchanged"
-            else f"+{outcome.added} -{outcome.removed} triples"
-        )
-        out.print(
-            f"{outcome.source}: {outcome.actors} actors from {outcome.records_read} records, "
-            f"{outcome.triples} triples into <{outcome.graph}> ({change}); "
-            f"{len(outcome.warnings)} warning(s); run <{outcome.run}>",
-            markup=False,
+    if outcome.status == "invalid":
+        err.print(
+            f"[red]{outcome.source}: invalid, nothing loaded[/red] — "
+            f"{len(outcome.violations)} violation(s) in {outcome.records_read} records",
             highlight=False,
         )
-    raise typer.Exit(worst)
+        return EXIT_INVALID
+    if not as_json:
+        out.print(summary(outcome), markup=False, highlight=False)
+    return EXIT_OK
+
+
+@app.command()
+def sources(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the declared sources with their last run, counts and status.
+
+    Status: "up to date" when the files match the checksums of the last run, "changed" when
+    they differ (run creative-graph ingest), "never ingested" otherwise.
+    """
+    import json
+
+    from ingest.status import source_statuses
+
+    settings = Settings()
+    rows = source_statuses(settings, _declared_sources(settings))
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    table = Table(title=f"Sources declared under {settings.sources}")
+    for column in ("source", "status", "last run", "actors", "triples", "title"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            row["source"], row["status"], row["last_run"] or "-", str(row["actors"]),
+            str(row["triples"]), row["title"],
+        )  # fmt: skip
+    out.print(table)
 
 
 @app.command()

@@ -147,7 +147,7 @@ class StoreWriter:
         os.replace(temporary, pointer)
         for old in existing[: max(0, len(existing) + 1 - self.snapshots_kept)]:
             shutil.rmtree(published / old, ignore_errors=True)
-        log.info("published snapshot %s", name)
+        log.debug("published snapshot %s", name)
         return name
 
 

@@ -1,11 +1,13 @@
-"""The ingest pipeline for one declared source: map -> validate -> load atomically -> publish."""
+"""The ingest pipeline of one declared source: map, identify, validate, load atomically, publish."""
 
 from __future__ import annotations
 
+import csv
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal
 
 from rdflib import Graph, URIRef
@@ -16,12 +18,15 @@ import ontology
 from creative_graph.iris import Iris, run_key
 from creative_graph.namespaces import PREFIXES
 from creative_graph.settings import Settings
-from creative_graph.store import StoreWriter, canonical_lines
-from creative_graph.validation import ValidationReport, Validator
+from creative_graph.store import StoreReader, StoreWriter, canonical_lines
+from creative_graph.validation import Validator
+from ingest import gate, identity
+from ingest.coverage import Coverage, coverage
 from ingest.errors import Problem, SourceError
 from ingest.manifest import SourceManifest
-from ingest.mappers import Mapped, mappers
+from ingest.mappers import mappers
 from ingest.provenance import RunFacts, checksum, describe_source, run_record
+from ingest.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -44,21 +49,15 @@ class IngestOutcome:
     warnings: tuple[Problem, ...]
     run: str | None = None
     snapshot: str | None = None
+    rejected: tuple[tuple[str, str], ...] = ()
+    matched: int = 0  # actors identified with an actor of another source
+    coverage: Coverage | None = None
+    report: str | None = None  # file listing rejected records, with --skip-invalid
+    reasons: tuple[Problem, ...] = field(default=())
 
 
 def default_validator() -> Validator:
     return Validator.default()
-
-
-def _as_problems(report: ValidationReport, mapped: Mapped, source: str) -> list[Problem]:
-    problems = []
-    for result in report.results:
-        file, record = mapped.locators.get(
-            result.focus_node, (source, f"node <{result.focus_node}>")
-        )
-        field = mapped.fields.get(result.path, result.path)
-        problems.append(Problem(file, record, field, result.value, result.message, result.severity))
-    return problems
 
 
 def _insert_data(graph_iri: str, graph: Graph) -> str:
@@ -66,11 +65,33 @@ def _insert_data(graph_iri: str, graph: Graph) -> str:
     return f"INSERT DATA {{ GRAPH <{graph_iri}> {{\n{body}\n}} }}"
 
 
+def _published_reader(settings: Settings) -> StoreReader | None:
+    reader = StoreReader(settings.store)
+    return reader if reader.snapshot.name else None
+
+
+def write_rejections(
+    path: Path, reasons: tuple[Problem, ...], rejected: set[tuple[str, str]]
+) -> None:
+    """One CSV row per reason a rejected record was refused."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "record", "field", "value", "message"])
+        for problem in reasons:
+            if (problem.file, problem.record) in rejected:
+                writer.writerow(
+                    [problem.file, problem.record, problem.field, problem.value, problem.message]
+                )
+
+
 def ingest_source(
     manifest: SourceManifest,
     settings: Settings,
     validator: Validator,
     on_stage: Callable[[str], None] = lambda stage: None,
+    skip_invalid: bool = False,
+    report_dir: Path | None = None,
 ) -> IngestOutcome:
     """Ingest one source. Invalid input changes nothing in the store.
 
@@ -85,52 +106,72 @@ def ingest_source(
         raise SourceError(
             manifest.manifest_path, f"unknown mapper {manifest.mapper!r} (known: {known})"
         )
+    missing = [path for path in manifest.files if not path.exists()]
+    if missing:
+        raise SourceError(missing[0], "file not found (listed in the source manifest)")
     started = datetime.now(UTC)
-    files = tuple(checksum(path) for path in manifest.files if path.exists())
+    files = tuple(checksum(path) for path in manifest.files)
 
     on_stage("mapping")
     mapped = mapper(manifest, iris)
-    describe_source(mapped.graph, manifest, iris)
-    for prefix, namespace in PREFIXES.items():
-        mapped.graph.bind(prefix, namespace)
 
-    on_stage("validating")
-    problems = mapped.problems + _as_problems(
-        validator.validate(mapped.graph), mapped, manifest.name
-    )
-    violations = tuple(p for p in problems if p.severity == "Violation")
-    warnings = tuple(p for p in problems if p.severity != "Violation")
-    triples = len(mapped.graph)
-    if violations:
-        return IngestOutcome(
-            manifest.name, graph_iri, "invalid", mapped.records_read, mapped.actors, triples,
-            0, 0, violations, warnings,
-        )  # fmt: skip
+    on_stage("identifying")
+    registry = Registry(settings.store / "registry.sqlite3")
+    try:
+        resolution = identity.resolve(mapped, manifest.name, registry, iris)
+        identity.apply(mapped, resolution.renames)
 
-    on_stage("loading")
-    data = mapped.graph.serialize(format="nt", encoding="utf-8")
-    new_lines = canonical_lines(data)
-    key = run_key()
-    with StoreWriter(settings.store, settings.snapshots_kept) as writer:
-        writer.drop_stale_staging()
-        _refresh_ontology(writer, iris)
-        old_lines = writer.graph_lines(graph_iri)
-        facts = RunFacts(
-            source=manifest.name, run_key=key, started=started, ended=datetime.now(UTC),
-            files=files, records_read=mapped.records_read, records_loaded=mapped.actors,
-            records_rejected=0, warnings=len(warnings), triples=triples, actors=mapped.actors,
-        )  # fmt: skip
-        run_graph = run_record(facts, iris)
-        run_graph.add((URIRef(iris.runs_graph), DCTERMS.title, RdfLiteral(RUNS_GRAPH_TITLE)))
-        record = _insert_data(iris.runs_graph, run_graph)
-        writer.replace_graph(graph_iri, data, key, also=record)
-        on_stage("publishing")
-        snapshot = writer.publish()
+        on_stage("validating")
+        reader = _published_reader(settings)
+        checked = gate.check(mapped, manifest.name, validator, reader, skip_invalid)
+        actors = identity.actors(mapped.graph, iris)
+        if checked.blocking:
+            return IngestOutcome(
+                manifest.name, graph_iri, "invalid", mapped.records_read, mapped.actors,
+                len(mapped.graph), 0, 0, checked.blocking, checked.warnings,
+            )  # fmt: skip
+        report = None
+        if checked.rejected_records:
+            report_path = (
+                report_dir or settings.store.parent / "reports"
+            ) / f"{manifest.name}-rejected.csv"
+            write_rejections(report_path, checked.reasons, set(checked.rejected_records))
+            report = str(report_path)
+        describe_source(mapped.graph, manifest, iris)
+        for prefix, namespace in PREFIXES.items():
+            mapped.graph.bind(prefix, namespace)
+
+        on_stage("loading")
+        data = mapped.graph.serialize(format="nt", encoding="utf-8")
+        new_lines = canonical_lines(data)
+        key = run_key()
+        with StoreWriter(settings.store, settings.snapshots_kept) as writer:
+            writer.drop_stale_staging()
+            _refresh_ontology(writer, iris)
+            old_lines = writer.graph_lines(graph_iri)
+            facts = RunFacts(
+                source=manifest.name, run_key=key, started=started, ended=datetime.now(UTC),
+                files=files, records_read=mapped.records_read,
+                records_loaded=len(actors), records_rejected=len(checked.rejected_records),
+                warnings=len(checked.warnings), triples=len(mapped.graph), actors=len(actors),
+            )  # fmt: skip
+            run_graph = run_record(facts, iris)
+            run_graph.add((URIRef(iris.runs_graph), DCTERMS.title, RdfLiteral(RUNS_GRAPH_TITLE)))
+            writer.replace_graph(
+                graph_iri, data, key, also=_insert_data(iris.runs_graph, run_graph)
+            )
+            identity.commit(resolution, manifest.name, registry)
+            _refresh_identity(writer, registry, iris)
+            on_stage("publishing")
+            snapshot = writer.publish()
+    finally:
+        registry.close()
     added, removed = len(new_lines - old_lines), len(old_lines - new_lines)
     return IngestOutcome(
         manifest.name, graph_iri, "unchanged" if not (added or removed) else "loaded",
-        mapped.records_read, mapped.actors, triples, added, removed, (), warnings,
-        iris.thing("run", key), snapshot,
+        mapped.records_read, len(actors), len(mapped.graph), added, removed, (), checked.warnings,
+        iris.thing("run", key), snapshot, checked.rejected_records, resolution.matched,
+        coverage(mapped.graph, actors), report, checked.reasons,
     )  # fmt: skip
 
 
@@ -138,7 +179,15 @@ def _refresh_ontology(writer: StoreWriter, iris: Iris) -> None:
     """Keep the ontology graph equal to the ontology and concept files of this version."""
     graph = ontology.graph()
     graph.add((URIRef(iris.ontology_graph), DCTERMS.title, RdfLiteral(ONTOLOGY_GRAPH_TITLE)))
+    _replace_if_changed(writer, iris.ontology_graph, graph)
+
+
+def _refresh_identity(writer: StoreWriter, registry: Registry, iris: Iris) -> None:
+    _replace_if_changed(writer, iris.graph("identity"), identity.identity_graph(registry, iris))
+
+
+def _replace_if_changed(writer: StoreWriter, graph_iri: str, graph: Graph) -> None:
     data = graph.serialize(format="nt", encoding="utf-8")
-    if canonical_lines(data) != writer.graph_lines(iris.ontology_graph):
-        writer.replace_graph(iris.ontology_graph, data, run_key())
-        log.info("ontology graph updated")
+    if canonical_lines(data) != writer.graph_lines(graph_iri):
+        writer.replace_graph(graph_iri, data, run_key())
+        log.debug("graph %s updated", graph_iri)

@@ -22,7 +22,7 @@ from ingest.labels import readable
 from ingest.linking import Reference
 from ingest.manifest import SourceManifest
 from ingest.mappers import Mapped
-from ingest.mappers.venue_kinds import venue_kind
+from ingest.mappers.venue_kinds import SECTOR_OF_KIND, venue_kind
 
 FIELDS = {
     "skos:prefLabel": "TXT_FRE / TXT_DUT",
@@ -130,6 +130,8 @@ def _map_feature(
             graph.add((actor, SKOS.hiddenLabel, Literal(" ".join(value.split()), lang=language)))
     kind = venue_kind(*names.values()) if names else "cultural-venue"
     graph.add((actor, ORG.classification, URIRef(concept("actor-type", kind))))
+    if kind in SECTOR_OF_KIND:
+        graph.add((actor, CV.sector, URIRef(concept("sector", SECTOR_OF_KIND[kind]))))
     graph.add((actor, PROV.wasDerivedFrom, record))
     graph.add((record, RDF.type, PROV.Entity))
     graph.add((record, DCTERMS.identifier, Literal(record_id)))

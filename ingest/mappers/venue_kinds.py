@@ -27,6 +27,17 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "concert-venue": ("SALLE DE CONCERT", "CONCERTZAAL", "CONCERTGEBOUW"),
 }  # fmt: skip
 
+# The ESSnet-Culture sector a kind of venue works in, when the kind says it.
+SECTOR_OF_KIND = {
+    "museum": "heritage",
+    "theatre": "performing-arts",
+    "concert-venue": "performing-arts",
+    "cinema": "audiovisual-multimedia",
+    "library": "libraries",
+    "archive": "archives",
+    "art-gallery": "visual-arts",
+}
+
 _PATTERN = re.compile(
     r"\b("
     + "|".join(

@@ -1,0 +1,145 @@
+"""Identity across sources: the same real-world actor in several sources becomes one actor IRI.
+
+Mappers mint actor IRIs from their own record keys. Before validation, each actor is matched
+against the actors other sources registered, in order of strength: Belgian enterprise number,
+then website host, then normalised name within the same municipality. A match renames the actor
+to the existing canonical IRI (its source records stay linked by `prov:wasDerivedFrom`); no match
+keeps the minted key. When strong evidence (enterprise number, website) ties an actor to two
+existing keys, the younger key is replaced by the older one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, SKOS
+
+from creative_graph.iris import Iris
+from creative_graph.namespaces import ADMS, CV, LOCN, ORG, concept
+from ingest.linking import REFNIS, name_key, normalise_kbo, website_host
+from ingest.mappers import Mapped
+from ingest.registry import Registry
+
+KBO_SCHEME = URIRef(concept("identifier-scheme", "be-kbo"))
+STRONG = ("kbo", "host")
+IDENTITY_TITLE = "Actor identity: replaced actor IRIs and their survivors"
+ORGANISATION_CLASSES = {ORG.Organization, ORG.FormalOrganization, ORG.OrganizationalCollaboration,
+                        ORG.OrganizationalUnit, CV.PublicOrganisation,
+                        URIRef("https://w3id.org/creative-graph/ns#CreativeEcosystem"),
+                        URIRef("https://w3id.org/creative-graph/ns#EcosystemNetwork")}  # fmt: skip
+
+
+@dataclass
+class Resolution:
+    renames: dict[URIRef, URIRef] = field(default_factory=dict)
+    records: dict[str, str] = field(default_factory=dict)  # local key -> canonical key
+    claims: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, value, key)
+    merges: list[tuple[str, str]] = field(default_factory=list)  # (replaced key, survivor key)
+    matched: int = 0  # actors found in another source
+
+
+def match_keys(graph: Graph, actor: URIRef) -> Iterator[tuple[str, str]]:
+    """(kind, value) pairs that identify `actor` across sources."""
+    for identifier in graph.objects(actor, ADMS.identifier):
+        if (identifier, DCTERMS.conformsTo, KBO_SCHEME) in graph:
+            number = normalise_kbo(graph.value(identifier, SKOS.notation))
+            if number:
+                yield "kbo", number
+    for homepage in graph.objects(actor, FOAF.homepage):
+        host = website_host(str(homepage))
+        if host:
+            yield "host", host
+    municipalities = {
+        str(unit)
+        for predicate in (ORG.hasPrimarySite, ORG.hasSite)
+        for site in graph.objects(actor, predicate)
+        for address in graph.objects(site, LOCN.address)
+        for unit in graph.objects(address, CV.adminUnit)
+        if str(unit).startswith(REFNIS)
+    }
+    for label in graph.objects(actor, SKOS.prefLabel):
+        key = name_key(str(label))
+        for municipality in municipalities:
+            if key:
+                yield "name", f"{key}|{municipality.removeprefix(REFNIS)}"
+
+
+def actors(graph: Graph, iris: Iris) -> list[URIRef]:
+    prefix = iris.thing("actor", "")
+    return sorted(
+        {s for s, _, o in graph.triples((None, RDF.type, None)) if o in ORGANISATION_CLASSES}
+        & {s for s in graph.subjects() if isinstance(s, URIRef) and str(s).startswith(prefix)}
+    )
+
+
+def resolve(mapped: Mapped, source: str, registry: Registry, iris: Iris) -> Resolution:
+    """Decide the canonical key of every actor the mapper produced (nothing is written yet)."""
+    resolution = Resolution()
+    prefix = iris.thing("actor", "")
+    for actor in actors(mapped.graph, iris):
+        local = str(actor).removeprefix(prefix)
+        keys = sorted(set(match_keys(mapped.graph, actor)))
+        found: dict[str, set[str]] = {}
+        for kind, value in keys:
+            found.setdefault(kind, set()).update(registry.claimed_by_others(source, kind, value))
+        strong = set().union(*(found.get(kind, set()) for kind in STRONG))
+        known = registry.record_key(source, local)
+        if known:
+            canonical = known
+        elif strong:
+            canonical = min(strong, key=lambda k: (registry.created(k), k))
+        elif len(found.get("name", set())) == 1:
+            canonical = next(iter(found["name"]))
+        else:
+            canonical = local
+        if canonical != local and not known:
+            resolution.matched += 1
+        for other in sorted(strong - {canonical}):
+            older = min((canonical, other), key=lambda k: (registry.created(k), k))
+            younger = other if older == canonical else canonical
+            resolution.merges.append((younger, older))
+            canonical = older
+        resolution.records[local] = canonical
+        resolution.claims.extend((kind, value, canonical) for kind, value in keys)
+        if canonical != local:
+            resolution.renames[actor] = URIRef(prefix + canonical)
+    return resolution
+
+
+def apply(mapped: Mapped, renames: dict[URIRef, URIRef]) -> None:
+    """Rewrite the mapped graph (and its locators) with the canonical actor IRIs."""
+    if not renames:
+        return
+    renamed = Graph()
+    for prefix, namespace in mapped.graph.namespaces():
+        renamed.bind(prefix, namespace)
+    for s, p, o in mapped.graph:
+        renamed.add((renames.get(s, s), p, renames.get(o, o)))  # type: ignore[arg-type]
+    mapped.graph = renamed
+    for old, new in renames.items():
+        if str(old) in mapped.locators:
+            mapped.locators[str(new)] = mapped.locators[str(old)]
+
+
+def commit(resolution: Resolution, source: str, registry: Registry) -> None:
+    """Persist what `resolve` decided, after the store has accepted the data."""
+    for key in set(resolution.records.values()) | {k for pair in resolution.merges for k in pair}:
+        registry.ensure_actor(key)
+    for younger, older in resolution.merges:
+        registry.replace(younger, older)
+    registry.set_records(source, resolution.records)
+    registry.set_claims(source, resolution.claims)
+    registry.commit()
+
+
+def identity_graph(registry: Registry, iris: Iris) -> Graph:
+    """`owl:sameAs` and `dct:isReplacedBy` from every replaced actor IRI to its survivor."""
+    graph = Graph()
+    for replaced, survivor in registry.replacements():
+        old, new = URIRef(iris.thing("actor", replaced)), URIRef(iris.thing("actor", survivor))
+        graph.add((old, OWL.sameAs, new))
+        graph.add((old, DCTERMS.isReplacedBy, new))
+    graph.add((URIRef(iris.graph("identity")), DCTERMS.title, Literal(IDENTITY_TITLE)))
+    return graph
