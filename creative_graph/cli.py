@@ -51,6 +51,15 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
+def _print_json(document: object) -> None:
+    """Machine output: one JSON document per line on stdout (rich would re-highlight it)."""
+    import json
+    import sys
+
+    sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
 def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(),
@@ -99,7 +108,6 @@ def ingest(
 
     Example: creative-graph ingest data/sources/brussels-culture-poi
     """
-    import json
 
     from creative_graph.store import StoreError
     from ingest.errors import SourceError
@@ -133,7 +141,7 @@ def ingest(
             except SourceError as error:
                 if as_json:
                     failure = {"source": str(target), "status": "unreadable", "error": str(error)}
-                    out.print_json(json.dumps(failure))
+                    _print_json(failure)
                 err.print(f"[red]Cannot read[/red] {error}", highlight=False)
                 worst = max(worst, EXIT_UNREADABLE)
                 progress.advance(overall)
@@ -148,13 +156,12 @@ def ingest(
 
 def _report(outcome: IngestOutcome, as_json: bool, show: int) -> int:
     """Print what happened to one source; return the exit code it deserves."""
-    import json
 
     from ingest.report import as_json as outcome_json
     from ingest.report import summary
 
     if as_json:
-        out.print_json(json.dumps(outcome_json(outcome)))
+        _print_json(outcome_json(outcome))
     else:
         for problem in outcome.violations[:show]:
             out.print(str(problem), markup=False, highlight=False)
@@ -181,14 +188,13 @@ def sources(
     Status: "up to date" when the files match the checksums of the last run, "changed" when
     they differ (run creative-graph ingest), "never ingested" otherwise.
     """
-    import json
 
     from ingest.status import source_statuses
 
     settings = Settings()
     rows = source_statuses(settings, _declared_sources(settings))
     if as_json:
-        out.print_json(json.dumps(rows))
+        _print_json(rows)
         return
     table = Table(title=f"Sources declared under {settings.sources}")
     for column in ("source", "status", "last run", "actors", "triples", "title"):

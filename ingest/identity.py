@@ -10,6 +10,7 @@ existing keys, the younger key is replaced by the older one.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -18,12 +19,19 @@ from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, SKOS
 
 from creative_graph.iris import Iris
 from creative_graph.namespaces import ADMS, CV, LOCN, ORG, concept
-from ingest.linking import REFNIS, name_key, normalise_kbo, website_host
+from ingest.linking import NUTS, REFNIS, name_key, normalise_kbo, website_host
 from ingest.mappers import Mapped
 from ingest.registry import Registry
 
 KBO_SCHEME = URIRef(concept("identifier-scheme", "be-kbo"))
 STRONG = ("kbo", "host")
+# Hosts shared by many unrelated actors: a page there says nothing about who the actor is.
+PLATFORM_HOSTS = {
+    "facebook.com", "instagram.com", "twitter.com", "x.com", "linkedin.com", "meetup.com",
+    "fablabs.io", "hackerspaces.org", "wordpress.com", "blogspot.com", "wix.com", "google.com",
+    "sites.google.com", "eventbrite.com", "youtube.com", "github.com", "bruxelles.be",
+    "brussels.be", "brussel.be", "europa.eu",
+}  # fmt: skip
 IDENTITY_TITLE = "Actor identity: replaced actor IRIs and their survivors"
 ORGANISATION_CLASSES = {ORG.Organization, ORG.FormalOrganization, ORG.OrganizationalCollaboration,
                         ORG.OrganizationalUnit, CV.PublicOrganisation,
@@ -40,8 +48,11 @@ class Resolution:
     matched: int = 0  # actors found in another source
 
 
-def match_keys(graph: Graph, actor: URIRef) -> Iterator[tuple[str, str]]:
-    """(kind, value) pairs that identify `actor` across sources."""
+def match_keys(graph: Graph, actor: URIRef, region: str | None = None) -> Iterator[tuple[str, str]]:
+    """(kind, value) pairs that identify `actor` across sources, strongest kinds first.
+
+    `region` is the NUTS 3 code assumed for actors without an address (see `match_region`).
+    """
     for identifier in graph.objects(actor, ADMS.identifier):
         if (identifier, DCTERMS.conformsTo, KBO_SCHEME) in graph:
             number = normalise_kbo(graph.value(identifier, SKOS.notation))
@@ -49,41 +60,72 @@ def match_keys(graph: Graph, actor: URIRef) -> Iterator[tuple[str, str]]:
                 yield "kbo", number
     for homepage in graph.objects(actor, FOAF.homepage):
         host = website_host(str(homepage))
-        if host:
+        if (
+            host
+            and host not in PLATFORM_HOSTS
+            and not any(host.endswith("." + p) for p in PLATFORM_HOSTS)
+        ):
             yield "host", host
-    municipalities = {
+    units = {
         str(unit)
         for predicate in (ORG.hasPrimarySite, ORG.hasSite)
         for site in graph.objects(actor, predicate)
         for address in graph.objects(site, LOCN.address)
         for unit in graph.objects(address, CV.adminUnit)
-        if str(unit).startswith(REFNIS)
     }
+    municipalities = {u.removeprefix(REFNIS) for u in units if u.startswith(REFNIS)}
+    regions = {
+        u.removeprefix(NUTS) for u in units if u.startswith(NUTS) and len(u) - len(NUTS) == 5
+    }
+    if not regions and not municipalities and region:
+        regions = {region}
     for label in graph.objects(actor, SKOS.prefLabel):
         key = name_key(str(label))
+        if not key:
+            continue
         for municipality in municipalities:
-            if key:
-                yield "name", f"{key}|{municipality.removeprefix(REFNIS)}"
+            yield "name", f"{key}|{municipality}"
+        for nuts3 in regions:
+            yield "name-region", f"{key}|{nuts3}"
 
 
-def actors(graph: Graph, iris: Iris) -> list[URIRef]:
-    prefix = iris.thing("actor", "")
+def organisations(graph: Graph) -> list[URIRef]:
+    """Every organisation the graph describes, whoever minted its IRI."""
     return sorted(
-        {s for s, _, o in graph.triples((None, RDF.type, None)) if o in ORGANISATION_CLASSES}
-        & {s for s in graph.subjects() if isinstance(s, URIRef) and str(s).startswith(prefix)}
+        {
+            s
+            for s, _, o in graph.triples((None, RDF.type, None))
+            if o in ORGANISATION_CLASSES and isinstance(s, URIRef)
+        }
     )
 
 
-def resolve(mapped: Mapped, source: str, registry: Registry, iris: Iris) -> Resolution:
+def actors(graph: Graph, iris: Iris) -> list[URIRef]:
+    """The organisations whose IRIs this instance minted (the ones identity may rename)."""
+    prefix = iris.thing("actor", "")
+    return [s for s in organisations(graph) if str(s).startswith(prefix)]
+
+
+def resolve(
+    mapped: Mapped, source: str, registry: Registry, iris: Iris, region: str | None = None
+) -> Resolution:
     """Decide the canonical key of every actor the mapper produced (nothing is written yet)."""
     resolution = Resolution()
     prefix = iris.thing("actor", "")
-    for actor in actors(mapped.graph, iris):
+    keys_of = {
+        actor: sorted(set(match_keys(mapped.graph, actor, region)))
+        for actor in actors(mapped.graph, iris)
+    }
+    # a value several actors of this very source share (a university host) identifies none of them
+    shared = Counter(pair for keys in keys_of.values() for pair in keys)
+    for actor, all_keys in keys_of.items():
         local = str(actor).removeprefix(prefix)
-        keys = sorted(set(match_keys(mapped.graph, actor)))
+        keys = [pair for pair in all_keys if shared[pair] == 1]
         found: dict[str, set[str]] = {}
         for kind, value in keys:
-            found.setdefault(kind, set()).update(registry.claimed_by_others(source, kind, value))
+            claimed = registry.claimed_by_others(source, kind, value)
+            if len(claimed) == 1:  # ambiguous evidence merges nothing
+                found.setdefault(kind, set()).update(claimed)
         strong = set().union(*(found.get(kind, set()) for kind in STRONG))
         known = registry.record_key(source, local)
         if known:
@@ -92,6 +134,8 @@ def resolve(mapped: Mapped, source: str, registry: Registry, iris: Iris) -> Reso
             canonical = min(strong, key=lambda k: (registry.created(k), k))
         elif len(found.get("name", set())) == 1:
             canonical = next(iter(found["name"]))
+        elif len(found.get("name-region", set())) == 1:
+            canonical = next(iter(found["name-region"]))
         else:
             canonical = local
         if canonical != local and not known:

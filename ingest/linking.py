@@ -119,9 +119,10 @@ def normalise_kbo(raw: object) -> str | None:
     """
     if raw is None:
         return None
-    text = re.sub(r"[\s.\-/]", "", str(raw)).upper().removeprefix("BE")
-    if text.endswith(".0"):
-        text = text[:-2]
+    text = str(raw).strip()
+    if re.fullmatch(r"\d{9,10}\.0+", text):  # a number that went through a float
+        text = text.split(".")[0]
+    text = re.sub(r"[\s.\-/]", "", text).upper().removeprefix("BE")
     if not text.isdigit() or len(text) not in (9, 10):
         return None
     return text.zfill(10)

@@ -27,6 +27,9 @@ class SourceManifest:
     attribution: str
     homepage: str | None
     manifest_path: Path
+    # NUTS 3 region assumed, for name matching only, of actors the source gives no address
+    # (the beneficiaries of a Brussels municipality's subsidies): never published as a fact.
+    match_region: str | None = None
 
 
 def _text(table: dict[str, object], key: str, path: Path, required: bool = True) -> str | None:
@@ -69,4 +72,5 @@ def load_manifest(path: Path) -> SourceManifest:
         attribution=_text(table, "attribution", path) or "",
         homepage=_text(table, "homepage", path, required=False),
         manifest_path=path,
+        match_region=_text(table, "match_region", path, required=False),
     )

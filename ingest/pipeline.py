@@ -118,13 +118,14 @@ def ingest_source(
     on_stage("identifying")
     registry = Registry(settings.store / "registry.sqlite3")
     try:
-        resolution = identity.resolve(mapped, manifest.name, registry, iris)
+        region = manifest.match_region
+        resolution = identity.resolve(mapped, manifest.name, registry, iris, region)
         identity.apply(mapped, resolution.renames)
 
         on_stage("validating")
         reader = _published_reader(settings)
         checked = gate.check(mapped, manifest.name, validator, reader, skip_invalid)
-        actors = identity.actors(mapped.graph, iris)
+        actors = identity.organisations(mapped.graph)
         if checked.blocking:
             return IngestOutcome(
                 manifest.name, graph_iri, "invalid", mapped.records_read, mapped.actors,
@@ -152,7 +153,8 @@ def ingest_source(
             facts = RunFacts(
                 source=manifest.name, run_key=key, started=started, ended=datetime.now(UTC),
                 files=files, records_read=mapped.records_read,
-                records_loaded=len(actors), records_rejected=len(checked.rejected_records),
+                records_loaded=mapped.records_read - len(checked.rejected_records),
+                records_rejected=len(checked.rejected_records),
                 warnings=len(checked.warnings), triples=len(mapped.graph), actors=len(actors),
             )  # fmt: skip
             run_graph = run_record(facts, iris)

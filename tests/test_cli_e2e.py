@@ -151,3 +151,46 @@ def test_serve_answers_sparql_on_the_requested_port(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def _break_features(source: Path, numbers: list[int]) -> None:
+    (path,) = source.glob("*.geojson")
+    document = json.loads(path.read_text(encoding="utf-8"))
+    for number in numbers:
+        document["features"][number - 1]["geometry"]["coordinates"] = [400.0, 50.8]
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+
+def test_skip_invalid_loads_the_rest_and_reports_the_rejected(
+    tmp_path: Path, source_copy: Path
+) -> None:
+    _break_features(source_copy, [3, 10])
+    strict = run("ingest", str(source_copy), store=tmp_path / "store")
+    assert strict.returncode == 1
+    result = run("ingest", "--skip-invalid", "--json", str(source_copy), store=tmp_path / "store")
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["status"] == "loaded"
+    assert outcome["rejected_records"] == 2
+    assert outcome["actors"] == len(demo_features()) - 2
+    report = Path(outcome["rejected_report"]).read_text(encoding="utf-8")
+    assert report.startswith("file,record,field,value,message")
+    assert "feature 3 (ID" in report and "feature 10 (ID" in report and "longitude" in report
+
+
+def test_json_output_and_sources_listing(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    sources_dir = str(DEMO_SOURCE.parent)
+    before = json.loads(
+        run("sources", "--json", store=store, CREATIVE_GRAPH_SOURCES=sources_dir).stdout
+    )
+    assert {row["status"] for row in before} == {"never ingested"}
+    result = run("ingest", "--json", str(DEMO_SOURCE), store=store)
+    outcome = json.loads(result.stdout)
+    assert outcome["source"] == "brussels-culture-poi"
+    assert outcome["coverage"]["municipality"] == outcome["actors"] == len(demo_features())
+    after = json.loads(
+        run("sources", "--json", store=store, CREATIVE_GRAPH_SOURCES=sources_dir).stdout
+    )
+    (row,) = [r for r in after if r["source"] == "brussels-culture-poi"]
+    assert row["status"] == "up to date" and row["actors"] == len(demo_features())

@@ -1,0 +1,515 @@
+"""Mapper for the steward CSV template: one row per actor, filled in any spreadsheet.
+
+The columns are documented for stewards in `docs/STEWARD-TEMPLATE.md`; the empty template is
+`data/templates/steward-template.csv`. UTF-8 (a byte-order mark is fine), comma-separated, one
+header row; only `id`, `type` and one `name_*` column are required, the others may be left out
+or left empty. Multi-valued cells separate their values with `;`.
+
+Who reports what:
+- A file that cannot be read as this template (not UTF-8, not comma-separated, a missing
+  required or unknown column, a row with more or fewer cells than the header, broken quoting)
+  raises `SourceError` with file and line: nothing can be trusted.
+- Row problems the shapes cannot see are `Problem`s made here, located `row N (id)` with N the
+  line in the file (the header is line 1) and named by column: a missing or repeated id, a
+  relation to an id no row has, a code that is not even code-shaped, a malformed website,
+  coordinates that are not numbers.
+- Everything else is left to SHACL on purpose, so that the rule and its message live in one
+  place: an unknown concept code is emitted as the concept IRI it names (the value-set shape
+  reports it), an enterprise number failing its mod-97 check is loaded as written (the
+  `Identifier-kbo-check` constraint reports it), e-mails and phones as written. `FIELDS` turns
+  the result's property back into the column name.
+
+IRIs: actor, site, address, geometry, contact point, record and identifier share the key
+`record_key(source, id)`; a service's key adds its code. So a row keeps its IRIs as long as the
+steward keeps its id, whatever else changes.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SKOS
+
+from creative_graph.iris import Iris, record_key
+from creative_graph.namespaces import ADMS, CG, CV, GEO, LOCN, ORG, SCHEMA, concept
+from ingest.errors import Problem, SourceError
+from ingest.linking import Municipality, Reference, normalise_kbo
+from ingest.manifest import SourceManifest
+from ingest.mappers import Mapped
+
+NAME_COLUMNS = {"name_en": "en", "name_fr": "fr", "name_nl": "nl"}
+DESCRIPTION_COLUMNS = {"description_en": "en", "description_fr": "fr", "description_nl": "nl"}
+# Relation column -> the direct triple it becomes (MODEL.md, relationship kinds).
+RELATIONS = {
+    "member_of": ORG.memberOf,
+    "partner_of": CG.partnerOf,
+    "hosted_by": CG.hostedBy,
+    "funded_by": SCHEMA.funder,
+}
+# Every column of the template, in the template's order.
+COLUMNS = (
+    "id", *NAME_COLUMNS, "type", "services", "target_groups", "sectors",
+    "street", "number", "postcode", "municipality", "country", "longitude", "latitude",
+    "website", "email", "phone", "enterprise_number", *DESCRIPTION_COLUMNS, *RELATIONS,
+)  # fmt: skip
+REQUIRED_COLUMNS = ("id", "type")
+SEPARATOR = ";"
+DEFAULT_COUNTRY = "BE"
+
+# The source column(s) behind each property, for SHACL results (paths as the report renders them).
+FIELDS = {
+    "skos:prefLabel": "name_en / name_fr / name_nl",
+    "org:classification": "type",
+    "dct:type": "services",
+    "schema:provider": "services",
+    "dct:audience": "target_groups",
+    "cv:sector": "sectors",
+    "locn:thoroughfare": "street",
+    "locn:locatorDesignator": "number",
+    "locn:postCode": "postcode",
+    "locn:postName": "municipality",
+    "locn:adminUnitL1": "country",
+    "locn:adminUnitL2": "postcode / municipality",
+    "cv:adminUnit": "postcode / municipality / country",
+    "locn:address": "street / number / postcode / municipality",
+    "geo:asWKT": "longitude / latitude",
+    "geo:hasGeometry": "longitude / latitude",
+    "org:hasPrimarySite": "street / postcode / municipality / longitude / latitude",
+    "org:hasPrimarySite|org:hasSite": "street / postcode / municipality / longitude / latitude",
+    "foaf:homepage": "website",
+    "cv:contactPoint": "email / phone",
+    "cv:email": "email",
+    "cv:telephone": "phone",
+    "adms:identifier": "enterprise_number",
+    "skos:notation": "enterprise_number",
+    "dct:description": "description_en / description_fr / description_nl",
+    "org:memberOf": "member_of",
+    "cg:partnerOf": "partner_of",
+    "cg:hostedBy": "hosted_by",
+    "schema:funder": "funded_by",
+}
+
+_CODE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_UNSAFE_IRI = re.compile(r'[\s<>"{}|\\^`]')
+# Street types that give a street name's language (Brussels streets are named in both).
+_FRENCH_STREETS = frozenset({
+    "rue", "avenue", "av", "boulevard", "bd", "place", "chaussée", "chaussee", "quai", "square",
+    "galerie", "galeries", "chemin", "drève", "dreve", "impasse", "allée", "allee", "passage",
+    "parvis", "rond-point", "cité", "cite", "clos", "sentier", "grand-place",
+})  # fmt: skip
+_DUTCH_STREET_ENDINGS = (
+    "straat", "laan", "plein", "steenweg", "kaai", "dreef", "lei", "markt", "weg", "dijk",
+    "gang", "hof", "pad", "park", "singel", "vest", "berg",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    cells: dict[str, str]
+
+    @property
+    def id(self) -> str:
+        return self.cells.get("id", "")
+
+    @property
+    def locator(self) -> str:
+        return f"row {self.line} ({self.id})" if self.id else f"row {self.line}"
+
+    def get(self, column: str) -> str:
+        return self.cells.get(column, "")
+
+    def values(self, column: str) -> list[str]:
+        """The `;`-separated values of a cell, stripped, empty ones and repeats dropped."""
+        seen: list[str] = []
+        for value in self.get(column).split(SEPARATOR):
+            value = value.strip()
+            if value and value not in seen:
+                seen.append(value)
+        return seen
+
+
+def read_rows(path: Path) -> list[Row]:
+    """The data rows of a steward CSV, or `SourceError` naming the file and line."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError as error:
+        raise SourceError(path, "file not found") from error
+    except UnicodeDecodeError as error:
+        line = error.object[: error.start].count(b"\n") + 1
+        raise SourceError(
+            path,
+            f"not UTF-8 text (byte {error.start}): save the sheet as 'CSV UTF-8 (comma delimited)'",
+            line,
+        ) from error
+    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    rows: list[Row] = []
+    header: list[str] | None = None
+    previous_end = 0
+    try:
+        for cells in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            if header is None:
+                header = _header(path, cells)
+                continue
+            if not any(cell.strip() for cell in cells):
+                continue  # an empty line, or a row of empty cells a spreadsheet left behind
+            extra = [cell for cell in cells[len(header) :] if cell.strip()]
+            if len(cells) < len(header) or extra:
+                raise SourceError(
+                    path,
+                    f"{len(cells)} cells where the header has {len(header)} columns "
+                    "(a missing or extra comma, or a value with a comma that is not quoted?)",
+                    start,
+                )
+            rows.append(Row(start, {c: v.strip() for c, v in zip(header, cells, strict=False)}))
+    except csv.Error as error:
+        raise SourceError(path, f"not valid CSV: {error}", reader.line_num) from error
+    if header is None:
+        raise SourceError(path, "empty file: expected a header row with the template's columns", 1)
+    return rows
+
+
+def _header(path: Path, cells: list[str]) -> list[str]:
+    names = [cell.strip().lower() for cell in cells]
+    while names and not names[-1]:
+        names.pop()  # trailing empty header cells a spreadsheet may add
+    if len(names) == 1 and SEPARATOR in names[0]:
+        raise SourceError(
+            path,
+            "the header is separated by ';', not ',': save the sheet as "
+            "'CSV UTF-8 (comma delimited)'",
+            1,
+        )
+    unknown = [name for name in names if name not in COLUMNS]
+    if unknown:
+        raise SourceError(
+            path,
+            f"unknown column(s) {', '.join(repr(n) for n in unknown)} "
+            f"(the template's columns: {', '.join(COLUMNS)})",
+            1,
+        )
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise SourceError(path, f"column(s) {', '.join(repeated)} appear more than once", 1)
+    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    if not any(name in names for name in NAME_COLUMNS):
+        missing.append(" or ".join(NAME_COLUMNS))
+    if missing:
+        raise SourceError(path, f"missing required column(s): {', '.join(missing)}", 1)
+    return names
+
+
+def map_source(manifest: SourceManifest, iris: Iris) -> Mapped:
+    mapped = Mapped(graph=Graph(), fields=dict(FIELDS))
+    reference = Reference()
+    taken: dict[str, str] = {}  # id -> "row N of file": ids key IRIs, so unique in the source
+    for path in manifest.files:
+        rows = read_rows(path)
+        mapped.records_read += len(rows)
+        _map_file(path.name, rows, manifest.name, iris, reference, mapped, taken)
+    return mapped
+
+
+class _RowMapper:
+    """Maps one row; `problem` records what the shapes cannot see, located and named."""
+
+    def __init__(
+        self, file: str, row: Row, source: str, iris: Iris, reference: Reference, mapped: Mapped
+    ) -> None:
+        self.file, self.row, self.source, self.iris = file, row, source, iris
+        self.reference, self.mapped, self.graph = reference, mapped, mapped.graph
+        self.key = record_key(source, row.id)
+        self.actor = self.node("actor")
+
+    def node(self, kind: str, key: str | None = None) -> URIRef:
+        iri = URIRef(self.iris.thing(kind, key or self.key))
+        self.mapped.locators[str(iri)] = (self.file, self.row.locator)
+        return iri
+
+    def problem(self, column: str, value: str, message: str, severity: str = "Violation") -> None:
+        self.mapped.problems.append(
+            Problem(self.file, self.row.locator, column, value, message, severity)
+        )
+
+    def concepts(self, column: str, scheme: str) -> list[URIRef]:
+        found = []
+        for value in self.row.values(column):
+            code = value.lower()
+            if _CODE.match(code):
+                found.append(URIRef(concept(scheme, code)))
+            else:
+                self.problem(
+                    column, value,
+                    f"not a code of <{concept(scheme, '')[:-1]}>: codes are lower-case words "
+                    "joined by '-', e.g. 'performing-arts'; see docs/STEWARD-TEMPLATE.md",
+                )  # fmt: skip
+        return found
+
+    def map(self, iri_of: dict[str, URIRef]) -> None:
+        graph, actor, row = self.graph, self.actor, self.row
+        record = self.node("record")
+        graph.add((actor, RDF.type, ORG.Organization))
+        for column, language in NAME_COLUMNS.items():
+            if row.get(column):
+                graph.add((actor, SKOS.prefLabel, Literal(row.get(column), lang=language)))
+        for kind in self.concepts("type", "actor-type")[:1]:
+            graph.add((actor, ORG.classification, kind))
+        if len(row.values("type")) > 1:
+            self.problem(
+                "type", row.get("type"), "give one actor type; the first one is used", "Warning"
+            )
+        audiences = self.concepts("target_groups", "target-group")
+        for audience in audiences:
+            graph.add((actor, DCTERMS.audience, audience))
+        for sector in self.concepts("sectors", "sector"):
+            graph.add((actor, CV.sector, sector))
+        for service_type in self.concepts("services", "service-type"):
+            code = str(service_type).rsplit("/", 1)[1]
+            service = self.node("service", record_key(self.source, f"{row.id}/service/{code}"))
+            graph.add((service, RDF.type, SCHEMA.Service))
+            graph.add((service, SCHEMA.provider, actor))
+            graph.add((service, DCTERMS.type, service_type))
+            for audience in audiences:
+                graph.add((service, DCTERMS.audience, audience))
+        for column, language in DESCRIPTION_COLUMNS.items():
+            if row.get(column):
+                graph.add((actor, DCTERMS.description, Literal(row.get(column), lang=language)))
+        self.website()
+        self.contact()
+        self.identifier()
+        self.site()
+        self.relations(iri_of)
+        graph.add((actor, PROV.wasDerivedFrom, record))
+        graph.add((record, RDF.type, PROV.Entity))
+        graph.add((record, DCTERMS.identifier, Literal(row.id)))
+
+    def website(self) -> None:
+        value = self.row.get("website")
+        if not value:
+            return
+        if _UNSAFE_IRI.search(value) or not re.match(r"^https?://[^/?#]+", value, re.IGNORECASE):
+            self.problem(
+                "website", value,
+                "a website must be a full address starting with http:// or https://, "
+                "without spaces, e.g. https://www.example.be/",
+            )  # fmt: skip
+            return
+        self.graph.add((self.actor, FOAF.homepage, URIRef(value)))
+
+    def contact(self) -> None:
+        email, phone = self.row.get("email"), self.row.get("phone")
+        if not (email or phone):
+            return
+        contact = self.node("contact")
+        self.graph.add((self.actor, CV.contactPoint, contact))
+        self.graph.add((contact, RDF.type, CV.ContactPoint))
+        if email:
+            self.graph.add((contact, CV.email, Literal(email)))
+        if phone:
+            self.graph.add((contact, CV.telephone, Literal(phone)))
+
+    def identifier(self) -> None:
+        raw = self.row.get("enterprise_number")
+        if not raw:
+            return
+        # Loaded as written when it is no enterprise number at all, so that the mod-97 shape
+        # reports it with row and column; the steward must fix the cell.
+        number = normalise_kbo(raw) or raw
+        identifier = self.node("identifier")
+        self.graph.add((self.actor, ADMS.identifier, identifier))
+        self.graph.add((identifier, RDF.type, ADMS.Identifier))
+        self.graph.add((identifier, SKOS.notation, Literal(number)))
+        self.graph.add(
+            (identifier, DCTERMS.conformsTo, URIRef(concept("identifier-scheme", "be-kbo")))
+        )
+
+    def coordinates(self) -> tuple[float, float] | None:
+        texts = {c: self.row.get(c) for c in ("longitude", "latitude")}
+        if not any(texts.values()):
+            return None
+        numbers: dict[str, float] = {}
+        for column, text in texts.items():
+            if not text:
+                self.problem(column, "", "give both longitude and latitude, or neither")
+                return None
+            try:
+                number = float(text.replace(",", ".") if text.count(",") == 1 else text)
+            except ValueError:
+                number = math.nan
+            if not math.isfinite(number):
+                self.problem(column, text, "not a number in decimal degrees, e.g. 4.3517")
+                return None
+            numbers[column] = number
+        lon, lat = numbers["longitude"], numbers["latitude"]
+        if self.country() == "BE" and 49 <= lon <= 52 and 2 <= lat <= 7:
+            self.problem(
+                "longitude / latitude", f"{texts['longitude']} / {texts['latitude']}",
+                "longitude and latitude look swapped: in Belgium the longitude is about 2.5 to "
+                "6.4 and the latitude about 49.5 to 51.5",
+            )  # fmt: skip
+            return None
+        return lon, lat
+
+    def country(self) -> str:
+        return (self.row.get("country") or DEFAULT_COUNTRY).upper()
+
+    def municipality(self, position: tuple[float, float] | None) -> Municipality | None:
+        """By post code, else by name, else by point-in-polygon (Belgian addresses only)."""
+        if self.country() != "BE":
+            return None
+        postcode, name = self.row.get("postcode"), self.row.get("municipality")
+        by_code = self.reference.municipality_by_postcode(postcode) if postcode else None
+        by_name = self.reference.municipality_by_name(name) if name else None
+        if by_code and by_name and by_code.refnis != by_name.refnis:
+            self.problem(
+                "municipality", name,
+                f"post code {postcode} is in {by_code.name_fr} / {by_code.name_nl}; "
+                "the post code is used",
+                "Warning",
+            )  # fmt: skip
+        if name and by_name is None:
+            self.problem(
+                "municipality", name,
+                "not the name of a Belgian municipality (in French or Dutch)", "Warning",
+            )  # fmt: skip
+        found = by_code or by_name
+        if found is None and position is not None:
+            found = self.reference.municipality_at(*position)
+        return found
+
+    def site(self) -> None:
+        row = self.row
+        position = self.coordinates()
+        address_columns = ("street", "number", "postcode", "municipality")
+        if position is None and not any(row.get(c) for c in address_columns):
+            return
+        site, address = self.node("site"), self.node("address")
+        graph = self.graph
+        graph.add((self.actor, ORG.hasPrimarySite, site))
+        graph.add((site, RDF.type, ORG.Site))
+        graph.add((site, LOCN.address, address))
+        graph.add((address, RDF.type, LOCN.Address))
+        for part in (p.strip() for p in row.get("street").split("/")):
+            if part:
+                graph.add((address, LOCN.thoroughfare, Literal(part, lang=street_language(part))))
+        if row.get("number"):
+            graph.add((address, LOCN.locatorDesignator, Literal(row.get("number"))))
+        if row.get("postcode"):
+            graph.add((address, LOCN.postCode, Literal(row.get("postcode"))))
+        country = self.country()
+        graph.add((address, LOCN.adminUnitL1, Literal(country)))
+        country_iri = self.reference.country_iri(country)
+        if country_iri:
+            graph.add((address, CV.adminUnit, URIRef(country_iri)))
+        else:
+            self.problem("country", country, "not an ISO 3166 alpha-2 country code", "Warning")
+        municipality = self.municipality(position)
+        name = row.get("municipality")
+        if municipality is not None:
+            graph.add((address, CV.adminUnit, URIRef(municipality.iri)))
+            graph.add((address, CV.adminUnit, URIRef(municipality.nuts3_iri)))
+            graph.add((address, LOCN.adminUnitL2, Literal(municipality.name_fr, lang="fr")))
+            graph.add((address, LOCN.adminUnitL2, Literal(municipality.name_nl, lang="nl")))
+        if name:
+            for language in _name_languages(name, municipality):
+                graph.add((address, LOCN.postName, Literal(name, lang=language)))
+        if position is not None:
+            geometry = self.node("geometry")
+            lon, lat = position
+            graph.add((site, GEO.hasGeometry, geometry))
+            graph.add((geometry, RDF.type, GEO.Geometry))
+            wkt = f"POINT({_decimal(lon)} {_decimal(lat)})"
+            graph.add((geometry, GEO.asWKT, Literal(wkt, datatype=GEO.wktLiteral)))
+
+    def relations(self, iri_of: dict[str, URIRef]) -> None:
+        lower = {key.lower(): key for key in iri_of}
+        for column, predicate in RELATIONS.items():
+            for target in self.row.values(column):
+                if target == self.row.id:
+                    self.problem(column, target, "a row cannot refer to itself")
+                elif target in iri_of:
+                    self.graph.add((self.actor, predicate, iri_of[target]))
+                else:
+                    hint = (
+                        f" (did you mean {lower[target.lower()]!r}?)"
+                        if target.lower() in lower
+                        else ""
+                    )
+                    self.problem(
+                        column, target,
+                        f"no row of {self.file} has the id {target!r}{hint}: relations name "
+                        "the id of another row of the same file",
+                    )  # fmt: skip
+
+
+def _map_file(
+    file: str,
+    rows: list[Row],
+    source: str,
+    iris: Iris,
+    reference: Reference,
+    mapped: Mapped,
+    taken: dict[str, str],
+) -> None:
+    valid: list[Row] = []
+    for row in rows:
+        if not row.id:
+            mapped.problems.append(
+                Problem(file, row.locator, "id", "", "every row needs an id (its stable key)")
+            )
+        elif row.id in taken:
+            mapped.problems.append(
+                Problem(
+                    file, row.locator, "id", row.id,
+                    f"the id {row.id!r} is already used by {taken[row.id]}: ids must be unique "
+                    "in the source",
+                )
+            )  # fmt: skip
+        else:
+            taken[row.id] = f"row {row.line} of {file}"
+            valid.append(row)
+    iri_of = {row.id: URIRef(iris.thing("actor", record_key(source, row.id))) for row in valid}
+    for row in valid:
+        _RowMapper(file, row, source, iris, reference, mapped).map(iri_of)
+        mapped.actors += 1
+
+
+def street_language(street: str) -> str:
+    """`fr` or `nl` from the street type ("Rue ...", "...straat"), else `und` (undetermined)."""
+    words = street.lower().replace("'", " ").split()
+    if words and words[0] in _FRENCH_STREETS:
+        return "fr"
+    if any(word.endswith(_DUTCH_STREET_ENDINGS) for word in words):
+        return "nl"
+    return "und"
+
+
+def _name_languages(name: str, municipality: Municipality | None) -> list[str]:
+    """Languages of a municipality name as written: fr, nl, both (Anderlecht) or `und`."""
+    if municipality is None:
+        return ["und"]
+    languages = [
+        language
+        for language, official in (("fr", municipality.name_fr), ("nl", municipality.name_nl))
+        if _plain(official) == _plain(name)
+    ]
+    return languages or ["und"]
+
+
+def _plain(text: str) -> str:
+    """Accent-, case- and punctuation-insensitive form of a name."""
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+def _decimal(number: float) -> str:
+    """A coordinate as plain decimal text (WKT and the shapes' pattern want no exponent)."""
+    text = f"{number:.8f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
