@@ -81,6 +81,15 @@ def _render_path(graph: Graph, node: BNode) -> str:
     return "[blank node]"
 
 
+def _values_on_path(data: Graph, report: Graph, result: object) -> str:
+    """The focus node's values on the result path, for results that carry none (sh:maxCount)."""
+    focus, path = report.value(result, SH.focusNode), report.value(result, SH.resultPath)
+    if not isinstance(path, URIRef) or focus is None:
+        return ""
+    values = sorted(_render(report, value) for value in data.objects(focus, path))
+    return ", ".join(values[:3]) + (", ..." if len(values) > 3 else "")
+
+
 class Validator:
     """Holds the shapes and the ontology (with concept schemes) the data is validated against."""
 
@@ -117,7 +126,8 @@ class Validator:
                 ValidationResult(
                     focus_node=str(report.value(result, SH.focusNode)),
                     path=_render(report, report.value(result, SH.resultPath)),
-                    value=_render(report, report.value(result, SH.value)),
+                    value=_render(report, report.value(result, SH.value))
+                    or _values_on_path(data, report, result),
                     message=" ".join(messages),
                     severity=SEVERITIES.get(report.value(result, SH.resultSeverity), "Violation"),
                     source_shape=str(report.value(result, SH.sourceShape) or ""),
