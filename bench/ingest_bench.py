@@ -1,69 +1,524 @@
-"""Time each ingest stage for the demo source, next to a bare pyoxigraph load of the same triples.
+"""Ingest benchmark: each stage of ingesting a generated steward CSV, next to a bare pyoxigraph load.
 
-Run: make bench   (or: .venv/bin/python bench/ingest_bench.py [runs])
+For each size N (`--actors`, default 10000) it generates two steward CSVs of N actors with
+`bench/steward_generator.py` and ingests one of them through the real pipeline
+(`ingest.pipeline.ingest_source`):
+
+- `empty`: into an empty store;
+- `prefilled`: into a store that already holds the other N-actor source (ingested first by
+  the real pipeline with SHACL validation skipped, shown as the `prefill` row).
+
+Stage times come from the pipeline's `on_stage` callback; records/s = N / stage seconds. Each
+ingest, and each peer load, runs in a fresh subprocess, so its peak memory (the process's peak
+resident set, `ru_maxrss`) is its own. The peer is a bare pyoxigraph store loading the same
+N-Triples (the mapper's output) into a named graph with `Store.load` (in one transaction, as
+the pipeline does) and with `Store.bulk_load`: what the store alone costs.
+
+Run: make bench                                    (10,000 actors, both scenarios)
+     .venv/bin/python bench/ingest_bench.py --actors 100000 --timeout 1200
+     .venv/bin/python bench/ingest_bench.py --help
 """
 
 from __future__ import annotations
 
-import statistics
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
-import pyoxigraph as ox
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_ACTORS, TARGET_SECONDS, TARGET_MB = 100_000, 60.0, 2048
+TARGET = (
+    "target: 100,000 actors (2-3 million triples) fully ingested in under 60 s "
+    "with peak memory under 2 GB, on a 2-core machine"
+)
+STAGES = ("mapping", "identifying", "validating", "loading", "publishing")
+SOURCE_NAME, PREFILL_NAME = "bench-steward", "bench-prefill"
 
-from creative_graph.iris import Iris
-from creative_graph.settings import Settings
-from ingest.manifest import load_manifest
-from ingest.mappers import mappers
-from ingest.pipeline import default_validator, ingest_source
 
-SOURCE = Path(__file__).resolve().parents[1] / "data" / "sources" / "brussels-culture-poi"
+# ---- in the child processes ---------------------------------------------------------------------
 
 
-def timed(action) -> float:
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+def _emit(event: str, **facts: Any) -> None:
+    print(json.dumps({"event": event, "peak_mb": round(_peak_mb(), 1), **facts}), flush=True)
+
+
+def child_prepare(spec: dict[str, Any]) -> None:
+    """Generate one source and write the mapper's output as N-Triples (the peer's input)."""
+    import steward_generator
+
+    from creative_graph.iris import Iris
+    from creative_graph.settings import Settings
+    from ingest.manifest import load_manifest
+    from ingest.mappers import mappers
+
+    directory = Path(spec["directory"])
+    started = time.perf_counter()
+    steward_generator.write_source(directory, spec["actors"], spec["seed"], spec["name"])
+    generated = time.perf_counter() - started
+    manifest = load_manifest(directory)
+    mapped = mappers()[manifest.mapper](manifest, Iris(Settings().base_iri))
+    Path(spec["ntriples"]).write_bytes(mapped.graph.serialize(format="nt", encoding="utf-8"))
+    _emit(
+        "prepared",
+        generate_s=round(generated, 3),
+        csv_bytes=(directory / "actors.csv").stat().st_size,
+        triples=len(mapped.graph),
+        problems=len(mapped.problems),
+    )
+
+
+def child_ingest(spec: dict[str, Any]) -> None:
+    """One real ingest, printing a JSON line at each stage (so a killed run says how far it got)."""
+    from creative_graph.settings import Settings
+    from creative_graph.validation import ValidationReport, Validator
+    from ingest.manifest import load_manifest
+    from ingest.pipeline import default_validator, ingest_source
+
+    class SkippingValidator(Validator):
+        """Validates nothing: for the prefill, which sets the scene and is not measured."""
+
+        def __init__(self) -> None:
+            pass
+
+        def validate(self, data):  # type: ignore[no-untyped-def]
+            return ValidationReport(())
+
+    started = time.perf_counter()
+    validator = SkippingValidator() if spec["skip_validation"] else default_validator()
+    settings = Settings(store=Path(spec["store"]), sources=Path(spec["source"]).parent)
+    manifest = load_manifest(Path(spec["source"]))
+    _emit("ready", setup_s=round(time.perf_counter() - started, 3), wall=time.time())
     start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
+
+    def on_stage(stage: str) -> None:
+        _emit("stage", stage=stage, at=round(time.perf_counter() - start, 3))
+
+    outcome = ingest_source(manifest, settings, validator, on_stage=on_stage)
+    total = time.perf_counter() - start
+    _emit(
+        "done",
+        at=round(total, 3),
+        status=outcome.status,
+        records=outcome.records_read,
+        actors=outcome.actors,
+        triples=outcome.triples,
+        matched=outcome.matched,
+        violations=len(outcome.violations),
+        warnings=len(outcome.warnings),
+        first_violations=[str(p) for p in outcome.violations[:3]],
+    )
 
 
-def whole_ingest(manifest, validator) -> float:
-    with tempfile.TemporaryDirectory() as directory:
-        settings = Settings(store=Path(directory) / "store")
-        return timed(lambda: ingest_source(manifest, settings, validator))
+def child_peer(spec: dict[str, Any]) -> None:
+    """The peer: pyoxigraph alone loads the N-Triples into a named graph of a store on disk."""
+    import pyoxigraph as ox
+
+    store = ox.Store(spec["store"])
+    graph = ox.NamedNode(spec["graph"])
+    path = spec["ntriples"]
+    before = len(store)
+    if spec["method"] == "load":  # from bytes in memory, as the pipeline hands them over
+        data = Path(path).read_bytes()
+        start = time.perf_counter()
+        store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+    else:
+        start = time.perf_counter()
+        store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+    store.flush()
+    seconds = time.perf_counter() - start
+    _emit("done", at=round(seconds, 3), before=before, after=len(store))
 
 
-def bare_load(data: bytes) -> float:
-    """The peer: what pyoxigraph alone takes to load the same triples into a named graph."""
-    with tempfile.TemporaryDirectory() as directory:
-        store = ox.Store(directory)
-        graph = ox.NamedNode("http://example.org/g")
-        return timed(lambda: store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph))
+CHILDREN = {"prepare": child_prepare, "ingest": child_ingest, "peer": child_peer}
 
 
-def main(runs: int = 5) -> None:
-    manifest = load_manifest(SOURCE)
-    validator = default_validator()
-    iris = Iris("http://localhost:8000/")
-    mapped = mappers()[manifest.mapper](manifest, iris)
-    data = mapped.graph.serialize(format="nt", encoding="utf-8")
-    figures: dict[str, list[float]] = {
-        "map": [],
-        "validate": [],
-        "whole ingest": [],
-        "peer: bare load": [],
+# ---- in the parent ------------------------------------------------------------------------------
+
+
+def _status_mb(pid: int, field: str) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def run_child(kind: str, spec: dict[str, Any], timeout: float, max_mb: float) -> dict[str, Any]:
+    """Run one child; returns its events, and how it ended (`done`, `timeout`, `memory`, `failed`)."""
+    command = [sys.executable, __file__, "--child", kind, json.dumps(spec)]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    events: list[dict[str, Any]] = []
+    errors: list[str] = []
+
+    def read_events() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("{"):
+                events.append(json.loads(line))
+
+    def read_errors() -> None:
+        assert process.stderr is not None
+        errors.extend(process.stderr)
+
+    readers = [threading.Thread(target=read_events), threading.Thread(target=read_errors)]
+    for reader in readers:
+        reader.start()
+    spawned = time.time()
+    ended, hwm = "done", 0.0
+    while process.poll() is None:
+        hwm = max(hwm, _status_mb(process.pid, "VmHWM") or 0.0)
+        rss = _status_mb(process.pid, "VmRSS") or 0.0
+        if time.time() - spawned > timeout or rss > max_mb:
+            ended = "timeout" if rss <= max_mb else "memory"
+            process.kill()  # our own child, by its id
+            break
+        time.sleep(0.25)
+    process.wait()
+    stopped = time.time()
+    for reader in readers:
+        reader.join()
+    if ended == "done" and (process.returncode != 0 or not events or events[-1]["event"] == "ready"):
+        ended = "failed"
+    return {
+        "ended": ended,
+        "events": events,
+        "hwm_mb": round(hwm, 1),
+        "stopped_wall": stopped,
+        "stderr": "".join(errors[-20:]),
     }
-    for _ in range(runs):
-        figures["map"].append(timed(lambda: mappers()[manifest.mapper](manifest, iris)))
-        figures["validate"].append(timed(lambda: validator.validate(mapped.graph)))
-        figures["whole ingest"].append(whole_ingest(manifest, validator))
-        figures["peer: bare load"].append(bare_load(data))
-    print(f"demo source: {mapped.records_read} records, {len(mapped.graph)} triples, {runs} runs")
-    print(f"{'stage':<18}{'median ms':>12}{'min ms':>10}")
-    for stage, values in figures.items():
-        print(f"{stage:<18}{statistics.median(values) * 1000:>12.1f}{min(values) * 1000:>10.1f}")
+
+
+def stage_figures(run: dict[str, Any], actors: int) -> dict[str, Any]:
+    """Seconds, records/s and peak MB per reported stage, from the child's events."""
+    events = run["events"]
+    ready = next((e for e in events if e["event"] == "ready"), None)
+    marks = {e["stage"]: e for e in events if e["event"] == "stage"}
+    done = next((e for e in events if e["event"] == "done"), None)
+    end_at = done["at"] if done else None
+    if ready and not done:  # killed: how long the last stage had run
+        end_at = round(run["stopped_wall"] - ready["wall"], 1)
+    # reported stage -> (event that starts it, event that ends it)
+    spans = {
+        "read+map": (None, "identifying"),
+        "identify": ("identifying", "validating"),
+        "validate": ("validating", "loading"),
+        "load+publish": ("loading", None),
+        "publish": ("publishing", None),
+    }
+    figures: dict[str, Any] = {}
+    for name, (first, last) in spans.items():
+        begin = 0.0 if first is None else marks.get(first, {}).get("at")
+        finish_event = marks.get(last) if last else done
+        if begin is None:
+            continue
+        if finish_event is not None:
+            seconds = finish_event["at"] - begin
+            figures[name] = {
+                "s": round(seconds, 3),
+                "per_s": round(actors / seconds) if seconds > 0 else None,
+                "peak_mb": finish_event["peak_mb"],
+                "finished": True,
+            }
+        elif end_at is not None:
+            figures[name] = {
+                "s": round(end_at - begin, 1),
+                "peak_mb": run["hwm_mb"],
+                "finished": False,
+            }
+            break
+    result: dict[str, Any] = {
+        "ended": run["ended"],
+        "stages": figures,
+        "setup_s": ready["setup_s"] if ready else None,
+        "baseline_mb": ready["peak_mb"] if ready else None,
+        "peak_mb": done["peak_mb"] if done else run["hwm_mb"],
+    }
+    if done:
+        result.update(
+            {k: done[k] for k in ("at", "status", "triples", "matched", "violations", "warnings")}
+        )
+        result["first_violations"] = done["first_violations"]
+    else:
+        result["at"] = end_at
+        result["stderr"] = run["stderr"]
+    return result
+
+
+def peer_figures(run: dict[str, Any], actors: int) -> dict[str, Any]:
+    done = next((e for e in run["events"] if e["event"] == "done"), None)
+    if done is None:
+        return {"ended": run["ended"], "peak_mb": run["hwm_mb"], "stderr": run["stderr"]}
+    return {
+        "ended": "done",
+        "s": done["at"],
+        "per_s": round(actors / done["at"]) if done["at"] > 0 else None,
+        "peak_mb": done["peak_mb"],
+        "triples_before": done["before"],
+        "triples_after": done["after"],
+    }
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def bench_size(args: argparse.Namespace, actors: int, workdir: Path) -> list[dict[str, Any]]:
+    base = workdir / f"n{actors}"
+    limits = (args.timeout, args.max_memory_mb)
+    graph = f"http://localhost:8000/graph/{SOURCE_NAME}"
+    prefill_graph = f"http://localhost:8000/graph/{PREFILL_NAME}"
+    log(f"[{actors:,} actors] generating and mapping the source (seed {args.seed + 1}) ...")
+    source = base / "sources" / SOURCE_NAME
+    prepared = run_child(
+        "prepare",
+        {"directory": str(source), "actors": actors, "seed": args.seed + 1, "name": SOURCE_NAME,
+         "ntriples": str(base / "source.nt")},
+        *limits,
+    )  # fmt: skip
+    if prepared["ended"] != "done":
+        raise SystemExit(f"preparing the source failed: {prepared['ended']}\n{prepared['stderr']}")
+    facts = prepared["events"][-1]
+    rows: list[dict[str, Any]] = []
+
+    def peer(kind: str, store: Path) -> dict[str, Any]:
+        spec = {"store": str(store), "graph": graph, "ntriples": str(base / "source.nt")}
+        log(f"[{actors:,} actors] peer: pyoxigraph {kind} ...")
+        return peer_figures(run_child("peer", {**spec, "method": kind}, *limits), actors)
+
+    if "empty" in args.scenarios:
+        log(f"[{actors:,} actors] empty: ingesting into an empty store ...")
+        run = run_child(
+            "ingest",
+            {"store": str(base / "empty" / "store"), "source": str(source),
+             "skip_validation": False},
+            *limits,
+        )  # fmt: skip
+        rows.append(
+            {
+                "scenario": "empty",
+                "actors": actors,
+                "mapped_triples": facts["triples"],
+                "store_before": 0,
+                **stage_figures(run, actors),
+                "peer_load": peer("load", base / "peer-empty-load"),
+                "peer_bulk_load": peer("bulk_load", base / "peer-empty-bulk"),
+            }
+        )
+    if "prefilled" in args.scenarios:
+        log(f"[{actors:,} actors] prefill: generating the other source (seed {args.seed}) ...")
+        other = base / "sources" / PREFILL_NAME
+        prepared_other = run_child(
+            "prepare",
+            {"directory": str(other), "actors": actors, "seed": args.seed, "name": PREFILL_NAME,
+             "ntriples": str(base / "prefill.nt")},
+            *limits,
+        )  # fmt: skip
+        if prepared_other["ended"] != "done":
+            raise SystemExit(f"preparing the prefill failed\n{prepared_other['stderr']}")
+        store = base / "prefilled" / "store"
+        log(f"[{actors:,} actors] prefill: ingesting it (SHACL validation skipped) ...")
+        prefill = stage_figures(
+            run_child(
+                "ingest", {"store": str(store), "source": str(other), "skip_validation": True},
+                *limits,
+            ),
+            actors,
+        )  # fmt: skip
+        rows.append(
+            {
+                "scenario": "prefill (no SHACL)",
+                "actors": actors,
+                "mapped_triples": prepared_other["events"][-1]["triples"],
+                "store_before": 0,
+                **prefill,
+            }
+        )
+        if prefill["ended"] != "done":
+            log("prefill did not finish: the prefilled scenario cannot run")
+            return rows
+        log(f"[{actors:,} actors] prefilled: ingesting into the prefilled store ...")
+        run = run_child(
+            "ingest", {"store": str(store), "source": str(source), "skip_validation": False},
+            *limits,
+        )  # fmt: skip
+        # the peer's store holds the same other source, bulk-loaded (not timed)
+        peer_base = base / "peer-prefilled"
+        seeded = run_child(
+            "peer",
+            {"store": str(peer_base), "graph": prefill_graph,
+             "ntriples": str(base / "prefill.nt"), "method": "bulk_load"},
+            *limits,
+        )  # fmt: skip
+        if seeded["ended"] != "done":
+            raise SystemExit(f"prefilling the peer store failed\n{seeded['stderr']}")
+        shutil.copytree(peer_base, base / "peer-prefilled-load")
+        shutil.copytree(peer_base, base / "peer-prefilled-bulk")
+        rows.append(
+            {
+                "scenario": "prefilled",
+                "actors": actors,
+                "mapped_triples": facts["triples"],
+                "store_before": prefill.get("triples", 0),
+                **stage_figures(run, actors),
+                "peer_load": peer("load", base / "peer-prefilled-load"),
+                "peer_bulk_load": peer("bulk_load", base / "peer-prefilled-bulk"),
+            }
+        )
+    for row in rows:
+        row["csv_mb"] = round(facts["csv_bytes"] / 1e6, 1)
+        row["generate_s"] = facts["generate_s"]
+    return rows
+
+
+# ---- printing -------------------------------------------------------------------------------------
+
+
+def _stage_cell(figure: dict[str, Any] | None) -> str:
+    if figure is None:
+        return "-"
+    if not figure["finished"]:
+        return f"STOPPED after {figure['s']:.0f}s"
+    return f"{figure['s']:.1f}s {figure['per_s']:,}/s"
+
+
+def _peer_cell(figure: dict[str, Any] | None) -> str:
+    if figure is None:
+        return ""
+    if figure["ended"] != "done":
+        return f"{figure['ended']}"
+    return f"{figure['s']:.2f}s {figure['per_s']:,}/s {figure['peak_mb']:.0f}MB"
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    stages = ("read+map", "identify", "validate", "load+publish")
+    header = (
+        f"{'scenario':<19}{'actors':>8}{'triples':>10}{'in store':>10}  "
+        + "".join(f"{s:<19}" for s in stages)
+        + f"{'total':>8}{'peak MB':>9}  | {'peer load':<27}| peer bulk_load"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        total = f"{row['at']:.1f}s" if row["ended"] == "done" else f">{row['at'] or 0:.0f}s"
+        peak = f"{row['peak_mb']:.0f}" + ("" if row["ended"] == "done" else "+")
+        cells = "".join(f"{_stage_cell(row['stages'].get(s)):<19}" for s in stages)
+        if row["scenario"].startswith("prefill ("):
+            cells = cells.replace(f"{'-':<19}", f"{'(skipped)':<19}", 1)
+        print(
+            f"{row['scenario']:<19}{row['actors']:>8,}{row['mapped_triples']:>10,}"
+            f"{row['store_before']:>10,}  {cells}{total:>8}{peak:>9}  | "
+            f"{_peer_cell(row.get('peer_load')):<27}| {_peer_cell(row.get('peer_bulk_load'))}"
+        )
+    print()
+    print("peak MB (ru_maxrss) at the end of each stage; the process starts at 'ready':")
+    for row in rows:
+        peaks = ", ".join(
+            f"{name} {figure['peak_mb']:.0f}" + ("" if figure["finished"] else " (stopped)")
+            for name, figure in row["stages"].items()
+        )
+        print(f"  {row['scenario']:<19}{row['actors']:>8,}: ready {row['baseline_mb'] or 0:.0f}, {peaks}")
+    print()
+    for row in rows:
+        if row["ended"] != "done":
+            last = list(row["stages"])[-1] if row["stages"] else "startup"
+            print(
+                f"{row['scenario']} {row['actors']:,}: {row['ended'].upper()} during {last} "
+                f"after {row['at'] or 0:.0f}s (peak resident memory so far {row['peak_mb']:.0f} MB)"
+            )
+        elif row.get("status") != "loaded" or row.get("violations"):
+            print(f"{row['scenario']} {row['actors']:,}: status {row.get('status')}, "
+                  f"{row.get('violations')} violations {row.get('first_violations')}")  # fmt: skip
+    for row in rows:
+        if row["actors"] == TARGET_ACTORS and not row["scenario"].startswith("prefill ("):
+            met = (
+                row["ended"] == "done"
+                and row["at"] < TARGET_SECONDS
+                and row["peak_mb"] < TARGET_MB
+            )
+            print(
+                f"target check, {row['scenario']}: "
+                + (
+                    f"{row['at']:.1f}s, peak {row['peak_mb']:.0f} MB: "
+                    if row["ended"] == "done"
+                    else f"did not finish ({row['ended']}): "
+                )
+                + ("MET" if met else "NOT MET")
+            )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="Time each ingest stage of a generated steward CSV against a bare "
+        "pyoxigraph load of the same triples.",
+        epilog=TARGET,
+    )
+    parser.add_argument(
+        "--actors", type=int, nargs="+", default=[10_000],
+        help="actors per source, one or more sizes (default 10000; the target is 100000)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--scenarios", nargs="+", choices=("empty", "prefilled"), default=["empty", "prefilled"],
+        help="into an empty store, into a store holding another source of the same size",
+    )  # fmt: skip
+    parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    parser.add_argument(
+        "--timeout", type=float, default=3600,
+        help="seconds after which a child process is stopped and reported (default 3600)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-memory-mb", type=float, default=16_000,
+        help="a child whose resident memory exceeds this is stopped and reported (default 16000)",
+    )  # fmt: skip
+    parser.add_argument("--workdir", type=Path, help="keep sources and stores here")
+    parser.add_argument("--json", type=Path, help="also write the raw figures to this file")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args, rest = parser.parse_known_args(argv)
+    if args.child:
+        CHILDREN[args.child](json.loads(rest[0]))
+        return
+    import pyoxigraph
+    import pyshacl
+    import rdflib
+
+    print(
+        f"creative-graph ingest benchmark: generated steward CSV (bench/steward_generator.py, "
+        f"seeds {args.seed} and {args.seed + 1})\n"
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, rdflib {rdflib.__version__}, "
+        f"pySHACL {pyshacl.__version__}, pyoxigraph {pyoxigraph.__version__}\n{TARGET}\n"
+        "records/s = actors / stage seconds; read+map includes the input checksum; "
+        "load+publish is the atomic load, the identity graph and the snapshot\n",
+        flush=True,
+    )
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="creative-graph-bench-"))
+    rows: list[dict[str, Any]] = []
+    try:
+        for actors in args.actors:
+            rows += bench_size(args, actors, workdir)
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print_table(rows)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    main()
