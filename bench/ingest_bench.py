@@ -1,4 +1,4 @@
-"""Ingest benchmark: each stage of ingesting a generated steward CSV, next to a bare pyoxigraph load.
+"""Ingest benchmark: each stage of ingesting a generated steward CSV, next to bare pyoxigraph.
 
 For each size N (`--actors`, default 10000) it generates two steward CSVs of N actors with
 `bench/steward_generator.py` and ingests one of them through the real pipeline
@@ -160,7 +160,7 @@ def _status_mb(pid: int, field: str) -> float | None:
 
 
 def run_child(kind: str, spec: dict[str, Any], timeout: float, max_mb: float) -> dict[str, Any]:
-    """Run one child; returns its events, and how it ended (`done`, `timeout`, `memory`, `failed`)."""
+    """Run one child: its events, and how it ended (`done`, `timeout`, `memory`, `failed`)."""
     command = [sys.executable, __file__, "--child", kind, json.dumps(spec)]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
@@ -195,7 +195,8 @@ def run_child(kind: str, spec: dict[str, Any], timeout: float, max_mb: float) ->
     stopped = time.time()
     for reader in readers:
         reader.join()
-    if ended == "done" and (process.returncode != 0 or not events or events[-1]["event"] == "ready"):
+    finished = bool(events) and events[-1]["event"] != "ready"
+    if ended == "done" and (process.returncode != 0 or not finished):
         ended = "failed"
     return {
         "ended": ended,
@@ -388,7 +389,7 @@ def bench_size(args: argparse.Namespace, actors: int, workdir: Path) -> list[dic
     return rows
 
 
-# ---- printing -------------------------------------------------------------------------------------
+# ---- printing ----------------------------------------------------------------------------------
 
 
 def _stage_cell(figure: dict[str, Any] | None) -> str:
@@ -396,7 +397,8 @@ def _stage_cell(figure: dict[str, Any] | None) -> str:
         return "-"
     if not figure["finished"]:
         return f"STOPPED after {figure['s']:.0f}s"
-    return f"{figure['s']:.1f}s {figure['per_s']:,}/s"
+    rate = f"{figure['per_s']:,}/s" if figure["per_s"] else "-"
+    return f"{figure['s']:.1f}s {rate}"
 
 
 def _peer_cell(figure: dict[str, Any] | None) -> str:
@@ -404,7 +406,8 @@ def _peer_cell(figure: dict[str, Any] | None) -> str:
         return ""
     if figure["ended"] != "done":
         return f"{figure['ended']}"
-    return f"{figure['s']:.2f}s {figure['per_s']:,}/s {figure['peak_mb']:.0f}MB"
+    rate = f"{figure['per_s']:,}/s" if figure["per_s"] else "-"
+    return f"{figure['s']:.2f}s {rate} {figure['peak_mb']:.0f}MB"
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
@@ -419,9 +422,11 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         total = f"{row['at']:.1f}s" if row["ended"] == "done" else f">{row['at'] or 0:.0f}s"
         peak = f"{row['peak_mb']:.0f}" + ("" if row["ended"] == "done" else "+")
-        cells = "".join(f"{_stage_cell(row['stages'].get(s)):<19}" for s in stages)
-        if row["scenario"].startswith("prefill ("):
-            cells = cells.replace(f"{'-':<19}", f"{'(skipped)':<19}", 1)
+        skipped = row["scenario"].startswith("prefill (")
+        cells = "".join(
+            f"{'skipped' if skipped and s == 'validate' else _stage_cell(row['stages'].get(s)):<19}"
+            for s in stages
+        )
         print(
             f"{row['scenario']:<19}{row['actors']:>8,}{row['mapped_triples']:>10,}"
             f"{row['store_before']:>10,}  {cells}{total:>8}{peak:>9}  | "
@@ -434,7 +439,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             f"{name} {figure['peak_mb']:.0f}" + ("" if figure["finished"] else " (stopped)")
             for name, figure in row["stages"].items()
         )
-        print(f"  {row['scenario']:<19}{row['actors']:>8,}: ready {row['baseline_mb'] or 0:.0f}, {peaks}")
+        ready = row["baseline_mb"] or 0
+        print(f"  {row['scenario']:<19}{row['actors']:>8,}: ready {ready:.0f}, {peaks}")
     print()
     for row in rows:
         if row["ended"] != "done":
@@ -449,9 +455,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         if row["actors"] == TARGET_ACTORS and not row["scenario"].startswith("prefill ("):
             met = (
-                row["ended"] == "done"
-                and row["at"] < TARGET_SECONDS
-                and row["peak_mb"] < TARGET_MB
+                row["ended"] == "done" and row["at"] < TARGET_SECONDS and row["peak_mb"] < TARGET_MB
             )
             print(
                 f"target check, {row['scenario']}: "

@@ -30,6 +30,15 @@ class Settings(BaseSettings):
         default=8000, ge=0, le=65535, description="Port `creative-graph serve` binds to."
     )
     log_level: str = Field(default="info", description="Log level of the CLI and server.")
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Largest request body the server accepts (413 above).",
+    )
+    service_allowlist: list[str] = Field(
+        default_factory=list,
+        description="SPARQL endpoints a federated SERVICE may call (a JSON list); none by default.",
+    )
     snapshots_kept: int = Field(
         default=3,
         ge=2,

@@ -43,20 +43,21 @@ class StoreError(Exception):
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """The published state a reader currently serves."""
+
+    name: str | None  # None while nothing has been published yet
+    modified: datetime | None
+
+
+@dataclass(frozen=True)
 class QueryOutput:
     """A query's results, already serialised."""
 
     body: bytes
     kind: ResultKind
     media_type: str
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The published state a reader currently serves."""
-
-    name: str | None  # None while nothing has been published yet
-    modified: datetime | None
+    snapshot: Snapshot  # the published state the query read
 
 
 def canonical_lines(ntriples: bytes) -> set[str]:
@@ -199,7 +200,7 @@ class StoreReader:
         caller can answer 406. Without `default_graphs`, the default graph is the union of all
         named graphs. Raises `SyntaxError` for a malformed query and `OSError` for store errors.
         """
-        _, store = self._current()
+        snapshot, store = self._current()
         options: dict[str, object] = {}
         if default_graphs:
             options["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
@@ -211,15 +212,13 @@ class StoreReader:
         if isinstance(results, ox.QueryTriples):
             if graph_format is None:
                 return "graph"
-            return QueryOutput(
-                results.serialize(format=graph_format), "graph", graph_format.media_type
-            )
+            body = results.serialize(format=graph_format)
+            return QueryOutput(body, "graph", graph_format.media_type, snapshot)
         kind: ResultKind = "boolean" if isinstance(results, ox.QueryBoolean) else "solutions"
         if results_format is None:
             return kind
-        return QueryOutput(
-            results.serialize(format=results_format), kind, results_format.media_type
-        )
+        body = results.serialize(format=results_format)
+        return QueryOutput(body, kind, results_format.media_type, snapshot)
 
     def select(self, query: str) -> list[dict[str, str]]:
         """Rows of a SELECT query as plain `{variable: lexical value}` dicts."""

@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.reader = reader
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(home.router(reader, templates, settings))
-    app.include_router(sparql.router(reader, templates))
+    app.include_router(sparql.router(reader, templates, settings))
     app.include_router(vocabulary.router(templates))
 
     @app.get("/healthz")

@@ -17,7 +17,11 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from creative_graph.namespaces import sparql_prefixes
+from creative_graph.settings import Settings
 from creative_graph.store import QueryOutput, StoreReader
+from endpoint import service_description
+from endpoint.caching import not_modified, validators
+from endpoint.federation import refused_services
 from endpoint.negotiation import choose
 
 SOLUTION_FORMATS: dict[str, ox.QueryResultsFormat] = {
@@ -47,6 +51,12 @@ FORMAT_NAMES = {
     "nt": "application/n-triples",
     "jsonld": "application/ld+json",
     "rdfxml": "application/rdf+xml",
+}
+SD_FORMATS = {
+    "text/turtle": "turtle",
+    "application/ld+json": "json-ld",
+    "application/rdf+xml": "xml",
+    "application/n-triples": "nt",
 }
 FORM_TYPE = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
@@ -78,13 +88,26 @@ def _single(params: list[tuple[str, str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-async def _protocol_parameters(request: Request) -> list[tuple[str, str]]:
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 beyond `limit` bytes (before reading it when declared)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ProtocolError(413, f"request body over the limit of {limit} bytes")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ProtocolError(413, f"request body over the limit of {limit} bytes")
+    return body
+
+
+async def _protocol_parameters(request: Request, limit: int) -> list[tuple[str, str]]:
     """All protocol parameters of a request: the URL's, plus a form body's or a direct query."""
     params = list(parse_qsl(request.url.query, keep_blank_values=True))
     if request.method != "POST":
         return params
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await request.body()
+    body = await _body(request, limit)
     if content_type == FORM_TYPE:
         try:
             return params + parse_qsl(
@@ -130,12 +153,25 @@ def _with_charset(media_type: str) -> str:
     return f"{media_type}; charset=utf-8" if textual else media_type
 
 
-def router(reader: StoreReader, templates: Jinja2Templates) -> APIRouter:
+def router(reader: StoreReader, templates: Jinja2Templates, settings: Settings) -> APIRouter:
     api = APIRouter()
+    allowlist = frozenset(settings.service_allowlist)
+
+    def description(request: Request) -> Response:
+        """The Service Description, for clients that GET the endpoint without a query."""
+        rdf_type = (
+            choose(request.headers.get("accept"), list(SD_FORMATS)) if _wants_rdf(request) else None
+        )
+        if rdf_type is None:
+            raise ProtocolError(400, "missing 'query' parameter")
+        names = [row["g"] for row in reader.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")]
+        graph = service_description.describe(str(request.url.replace(query="")), names)
+        body = graph.serialize(format=SD_FORMATS[rdf_type], encoding="utf-8")
+        return Response(body, media_type=_with_charset(rdf_type), headers={"Vary": "Accept"})
 
     async def answer(request: Request) -> Response:
         try:
-            params = await _protocol_parameters(request)
+            params = await _protocol_parameters(request, settings.max_body_bytes)
             query = _single(params, "query")
             if query is None:
                 if _single(params, "update") is not None:
@@ -148,8 +184,24 @@ def router(reader: StoreReader, templates: Jinja2Templates) -> APIRouter:
                         "sparql.html",
                         {"prefixes": sparql_prefixes(), "example": EXAMPLE_QUERY},
                     )
-                raise ProtocolError(400, "missing 'query' parameter")
+                return description(request)
+            refused = refused_services(query, allowlist)
+            if refused:
+                raise ProtocolError(
+                    403,
+                    "federated queries are only allowed to the operator's allow-list; "
+                    f"refused SERVICE {', '.join(refused)}",
+                )
             solutions_type, graph_type = _formats(request, params)
+            cacheable = request.method in ("GET", "HEAD")
+            if cacheable:
+                snapshot = reader.snapshot
+                for candidate in filter(None, (solutions_type, graph_type)):
+                    unchanged = not_modified(
+                        request, validators(snapshot, candidate) | {"Vary": "Accept"}
+                    )
+                    if unchanged is not None:
+                        return unchanged
             output = await run_in_threadpool(
                 reader.query,
                 query,
@@ -171,18 +223,24 @@ def router(reader: StoreReader, templates: Jinja2Templates) -> APIRouter:
             )
         media_type = solutions_type if output.kind != "graph" else graph_type
         assert media_type is not None
-        return Response(
-            output.body,
-            media_type=_with_charset(media_type),
-            headers={"Vary": "Accept", "Access-Control-Allow-Origin": "*"},
-        )
+        headers = {"Vary": "Accept", "Access-Control-Allow-Origin": "*"}
+        if cacheable:
+            headers |= validators(output.snapshot, media_type)
+        return Response(output.body, media_type=_with_charset(media_type), headers=headers)
 
-    api.add_api_route("/sparql", answer, methods=["GET", "POST"], response_class=Response)
+    api.add_api_route("/sparql", answer, methods=["GET", "HEAD", "POST"], response_class=Response)
     api.add_api_route(
         "/sparql", _not_allowed, methods=["PUT", "DELETE", "PATCH"], include_in_schema=False
     )
     return api
 
 
+def _wants_rdf(request: Request) -> bool:
+    accept = request.headers.get("accept")
+    return bool(accept) and choose(accept, list(SD_FORMATS)) is not None
+
+
 async def _not_allowed() -> Response:
-    return PlainTextResponse("use GET or POST\n", status_code=405, headers={"Allow": "GET, POST"})
+    return PlainTextResponse(
+        "use GET, HEAD or POST\n", status_code=405, headers={"Allow": "GET, HEAD, POST"}
+    )

@@ -1,0 +1,55 @@
+"""HTTP validators from the store's last change: ETag and Last-Modified, and 304 on revalidation.
+
+Every published snapshot has a name and a time; a response computed from one snapshot stays
+valid until the next. The ETag also names the media type, because one URL has several
+representations (`Vary: Accept`).
+"""
+
+from __future__ import annotations
+
+from email.utils import format_datetime, parsedate_to_datetime
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from creative_graph.store import Snapshot
+
+
+def validators(snapshot: Snapshot, media_type: str) -> dict[str, str]:
+    if snapshot.name is None or snapshot.modified is None:
+        return {}
+    return {
+        "ETag": f'W/"{snapshot.name}:{media_type.split(";")[0].strip()}"',
+        "Last-Modified": format_datetime(snapshot.modified.replace(microsecond=0), usegmt=True),
+        # may be stored, but must be revalidated: a new ingest can land at any moment
+        "Cache-Control": "no-cache",
+    }
+
+
+def _matches(header: str, etag: str) -> bool:
+    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in candidates or etag.removeprefix("W/") in candidates
+
+
+def not_modified(request: Request, headers: dict[str, str]) -> Response | None:
+    """A 304 when the client's copy is current (RFC 9110 §13.1: If-None-Match wins)."""
+    etag = headers.get("ETag")
+    if etag is None:
+        return None
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        fresh = _matches(if_none_match, etag)
+    else:
+        since = request.headers.get("if-modified-since")
+        try:
+            fresh = since is not None and parsedate_to_datetime(since) >= parsedate_to_datetime(
+                headers["Last-Modified"]
+            )
+        except (TypeError, ValueError):
+            fresh = False
+    if not fresh:
+        return None
+    kept = {
+        k: v for k, v in headers.items() if k in ("ETag", "Last-Modified", "Cache-Control", "Vary")
+    }
+    return Response(status_code=304, headers=kept)

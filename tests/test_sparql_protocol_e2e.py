@@ -1,0 +1,128 @@
+"""SPARQL protocol details for clients and operators: description, caching, limits, federation."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from conftest import BASE_IRI, demo_features, run_server
+from rdflib import Graph, Namespace, URIRef
+from rdflib.namespace import RDF
+
+from creative_graph.settings import Settings
+from endpoint.federation import refused_services, service_uses
+from ingest.manifest import load_manifest
+from ingest.pipeline import ingest_source
+
+pytestmark = pytest.mark.e2e
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+COUNT = "SELECT (COUNT(?a) AS ?n) WHERE { ?a a <http://www.w3.org/ns/org#Organization> }"
+JSON = {"Accept": "application/sparql-results+json"}
+
+
+def test_service_description_for_rdf_clients(live_server) -> None:
+    response = httpx.get(live_server.url + "/sparql", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith(
+        "text/turtle"
+    )
+    graph = Graph().parse(data=response.text, format="turtle")
+    service = URIRef(live_server.url + "/sparql")
+    assert (service, RDF.type, SD.Service) in graph
+    assert (service, SD.endpoint, service) in graph
+    assert (service, SD.supportedLanguage, SD.SPARQL11Query) in graph
+    names = {str(o) for o in graph.objects(None, SD.name)}
+    assert BASE_IRI + "graph/brussels-culture-poi" in names
+
+
+def test_etag_last_modified_and_304(live_server) -> None:
+    url = live_server.url + "/sparql"
+    first = httpx.get(url, params={"query": COUNT}, headers=JSON)
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    assert etag.startswith('W/"') and "application/sparql-results+json" in etag
+    again = httpx.get(url, params={"query": COUNT}, headers={**JSON, "If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    since = httpx.get(url, params={"query": COUNT}, headers={**JSON, "If-Modified-Since": modified})
+    assert since.status_code == 304
+    other = httpx.get(
+        url,
+        params={"query": COUNT},
+        headers={**JSON, "If-None-Match": 'W/"old:application/sparql-results+json"'},
+    )
+    assert other.status_code == 200
+
+
+def test_new_ingest_changes_the_etag(settings, source_copy, validator) -> None:
+    ingest_source(load_manifest(source_copy), settings, validator)
+    for server in run_server(settings):
+        before = httpx.get(server.url + "/sparql", params={"query": COUNT}, headers=JSON).headers[
+            "etag"
+        ]
+        ingest_source(
+            load_manifest(source_copy), settings, validator
+        )  # unchanged data, new snapshot
+        response = httpx.get(
+            server.url + "/sparql",
+            params={"query": COUNT},
+            headers={**JSON, "If-None-Match": before},
+        )
+        assert response.status_code == 200 and response.headers["etag"] != before
+
+
+def test_head_answers_like_get_without_body(live_server) -> None:
+    get = httpx.get(live_server.url + "/sparql", params={"query": COUNT}, headers=JSON)
+    head = httpx.head(live_server.url + "/sparql", params={"query": COUNT}, headers=JSON)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["etag"] == get.headers["etag"]
+
+
+def test_request_body_over_the_limit_is_413(demo_store) -> None:
+    small = Settings(store=demo_store.store, base_iri=BASE_IRI, max_body_bytes=2048)
+    for server in run_server(small):
+        big = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 5000
+        response = httpx.post(
+            server.url + "/sparql",
+            content=big.encode(),
+            headers={"Content-Type": "application/sparql-query"},
+        )
+        assert response.status_code == 413
+        fine = httpx.post(server.url + "/sparql", data={"query": COUNT}, headers=JSON)
+        assert fine.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "targets"),
+    [
+        (
+            "SELECT * WHERE { SERVICE <http://evil.example/sparql> { ?s ?p ?o } }",
+            ["http://evil.example/sparql"],
+        ),
+        (
+            "select * where { service silent <http://a.example/> { ?s ?p ?o } }",
+            ["http://a.example/"],
+        ),
+        ("SELECT * WHERE { SERVICE ?endpoint { ?s ?p ?o } }", ["?endpoint"]),
+        ('SELECT * WHERE { ?s ?p "SERVICE <http://x.example/>" }', []),
+        ("SELECT * WHERE { ?s ?p ?o } # SERVICE <http://x.example/>", []),
+        ("SELECT * WHERE { ?s <http://x.example/SERVICE> ?o }", []),
+    ],
+)
+def test_service_targets_are_found_outside_strings_and_comments(
+    query: str, targets: list[str]
+) -> None:
+    assert [use.target for use in service_uses(query)] == targets
+    assert refused_services(query, frozenset()) == targets
+
+
+def test_federated_query_refused_unless_allowed(live_server, demo_store) -> None:
+    """A second real server is the remote endpoint; only the allow-listed one may be called."""
+    remote = f"{live_server.url}/sparql"
+    query = f"SELECT (COUNT(?a) AS ?n) WHERE {{ SERVICE <{remote}> {{ ?a a <http://www.w3.org/ns/org#Organization> }} }}"
+    refused = httpx.get(live_server.url + "/sparql", params={"query": query}, headers=JSON)
+    assert refused.status_code == 403 and remote in refused.text
+    allowing = Settings(store=demo_store.store, base_iri=BASE_IRI, service_allowlist=[remote])
+    for server in run_server(allowing):
+        response = httpx.get(
+            server.url + "/sparql", params={"query": query}, headers=JSON, timeout=60
+        )
+        assert response.status_code == 200, response.text
+        assert int(response.json()["results"]["bindings"][0]["n"]["value"]) == len(demo_features())
