@@ -25,6 +25,11 @@ from ingest.registry import Registry
 
 KBO_SCHEME = URIRef(concept("identifier-scheme", "be-kbo"))
 STRONG = ("kbo", "host")
+# which claims of other sources a region-scoped name may match (see `match_keys`)
+REGION_MATCHES = {
+    "name-region": ("name-region-unplaced",),
+    "name-region-unplaced": ("name-region", "name-region-unplaced"),
+}
 # Hosts shared by many unrelated actors: a page there says nothing about who the actor is.
 PLATFORM_HOSTS = {
     "facebook.com", "instagram.com", "twitter.com", "x.com", "linkedin.com", "meetup.com",
@@ -77,7 +82,8 @@ def match_keys(graph: Graph, actor: URIRef, region: str | None = None) -> Iterat
     regions = {
         u.removeprefix(NUTS) for u in units if u.startswith(NUTS) and len(u) - len(NUTS) == 5
     }
-    if not regions and not municipalities and region:
+    placed = bool(municipalities)
+    if not regions and not placed and region:
         regions = {region}
     for label in graph.objects(actor, SKOS.prefLabel):
         key = name_key(str(label))
@@ -86,7 +92,7 @@ def match_keys(graph: Graph, actor: URIRef, region: str | None = None) -> Iterat
         for municipality in municipalities:
             yield "name", f"{key}|{municipality}"
         for nuts3 in regions:
-            yield "name-region", f"{key}|{nuts3}"
+            yield ("name-region" if placed else "name-region-unplaced"), f"{key}|{nuts3}"
 
 
 def organisations(graph: Graph) -> list[URIRef]:
@@ -123,9 +129,11 @@ def resolve(
         keys = [pair for pair in all_keys if shared[pair] == 1]
         found: dict[str, set[str]] = {}
         for kind, value in keys:
-            claimed = registry.claimed_by_others(source, kind, value)
+            # a name within a region is evidence only when one side's municipality is unknown
+            kinds = REGION_MATCHES.get(kind, (kind,))
+            claimed = set().union(*(registry.claimed_by_others(source, k, value) for k in kinds))
             if len(claimed) == 1:  # ambiguous evidence merges nothing
-                found.setdefault(kind, set()).update(claimed)
+                found.setdefault(kind.removesuffix("-unplaced"), set()).update(claimed)
         strong = set().union(*(found.get(kind, set()) for kind in STRONG))
         known = registry.record_key(source, local)
         if known:

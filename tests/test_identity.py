@@ -173,3 +173,42 @@ def test_mod97_check() -> None:
 def test_match_keys_ignore_case_accents_legal_forms_and_www() -> None:
     assert name_key("Théâtre de Poche ASBL") == name_key("THEATRE DE POCHE")
     assert website_host("https://WWW.Flagey.be/fr/") == website_host("flagey.be") == "flagey.be"
+
+
+def _placed(iris: Iris, key: str, name: str) -> Mapped:
+    mapped = _mapped(iris, {key: {"name": name}})
+    actor, site, address = (URIRef(iris.thing(kind, key)) for kind in ("actor", "site", "address"))
+    org, locn, cv = (
+        "http://www.w3.org/ns/org#",
+        "http://www.w3.org/ns/locn#",
+        "http://data.europa.eu/m8g/",
+    )
+    mapped.graph.add((actor, URIRef(org + "hasPrimarySite"), site))
+    mapped.graph.add((site, URIRef(locn + "address"), address))
+    for unit in (
+        "http://vocab.belgif.be/auth/refnis2025/21004",
+        "http://data.europa.eu/nuts/code/BE100",
+    ):
+        mapped.graph.add((address, URIRef(cv + "adminUnit"), URIRef(unit)))
+    return mapped
+
+
+@pytest.mark.parametrize("placed_first", [True, False])
+def test_a_name_without_address_matches_in_its_region_whatever_the_order(
+    tmp_path: Path, placed_first: bool
+) -> None:
+    """Subsidy beneficiaries have no address; the subsidies source assumes its region (BE100)."""
+    iris = Iris(BASE_IRI)
+    registry = Registry(tmp_path / "registry.sqlite3")
+    venue = ("venues", _placed(iris, "venue", "KAAITHEATER"), None)
+    beneficiary = ("subsidies", _mapped(iris, {"grantee": {"name": "Kaaitheater vzw"}}), "BE100")
+    elsewhere = ("other", _mapped(iris, {"far": {"name": "Kaaitheater"}}), "BE211")  # Antwerp
+    order = [venue, beneficiary, elsewhere] if placed_first else [beneficiary, elsewhere, venue]
+    keys = {}
+    for source, mapped, region in order:
+        resolution = identity.resolve(mapped, source, registry, iris, region)
+        identity.commit(resolution, source, registry)
+        keys[source] = set(resolution.records.values())
+    assert keys["venues"] == keys["subsidies"]
+    assert keys["other"].isdisjoint(keys["venues"])
+    registry.close()
