@@ -22,7 +22,7 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +33,6 @@ import pyoxigraph as ox
 log = logging.getLogger(__name__)
 
 POINTER = "PUBLISHED"
-STAGING_PREFIX = "urn:x-creative-graph:staging:"
 
 ResultKind = Literal["solutions", "boolean", "graph"]
 
@@ -58,6 +57,15 @@ class QueryOutput:
     kind: ResultKind
     media_type: str
     snapshot: Snapshot  # the published state the query read
+
+
+def _data_block(operation: str, graphs: Mapping[str, set[str]]) -> str:
+    """`INSERT DATA` or `DELETE DATA` for canonical triples in named graphs."""
+    blocks = "".join(
+        f"GRAPH <{name}> {{\n" + "".join(f"{line} .\n" for line in sorted(triples)) + "}\n"
+        for name, triples in graphs.items()
+    )
+    return f"{operation} DATA {{\n{blocks}}}"
 
 
 def canonical_lines(ntriples: bytes) -> set[str]:
@@ -112,26 +120,39 @@ class StoreWriter:
     def named_graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
 
-    def replace_graph(self, graph: str, ntriples: bytes, run_key: str, also: str = "") -> None:
-        """Replace `graph` with `ntriples` and run the SPARQL update `also`, in one transaction.
+    def replace_graph(
+        self, graph: str, lines: set[str], also: Mapping[str, set[str]] | None = None
+    ) -> tuple[int, int]:
+        """Make `graph` hold exactly `lines` and add `also` (graph -> lines), in one transaction.
 
-        The data is first loaded into a staging graph (its own transaction), then one update
-        moves it over the old graph and applies `also`. A crash before that update leaves the
-        old graph untouched; a leftover staging graph is removed by the next run and is never
-        published.
+        `lines` are canonical triples (`canonical_lines`) without blank nodes. Only the
+        difference with what the graph holds is written: a first load is one bulk `load` of
+        N-Quads, a later one a single `DELETE DATA ; INSERT DATA` update, so re-ingesting
+        unchanged data writes nothing but the run record. Either way it is one pyoxigraph
+        transaction: a crash leaves the old graph or the new one, never a mix.
+        Returns (triples added, triples removed).
         """
-        staging = STAGING_PREFIX + run_key
-        self._store.load(ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(staging))
-        self._store.update(f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{graph}> ;\n{also}")
+        old = self.graph_lines(graph)
+        added, removed = lines - old, old - lines
+        extra = {name: triples for name, triples in (also or {}).items() if triples}
+        if not old:
+            quads = [f"{line} <{graph}> .\n" for line in lines]
+            quads += [f"{line} <{name}> .\n" for name, triples in extra.items() for line in triples]
+            if quads:
+                self._store.load("".join(quads).encode(), format=ox.RdfFormat.N_QUADS)
+            return len(added), 0
+        operations = []
+        if removed:
+            operations.append(_data_block("DELETE", {graph: removed}))
+        inserts = {name: triples for name, triples in {graph: added, **extra}.items() if triples}
+        if inserts:
+            operations.append(_data_block("INSERT", inserts))
+        if operations:
+            self._store.update(" ;\n".join(operations))
+        return len(added), len(removed)
 
     def update(self, sparql_update: str) -> None:
         self._store.update(sparql_update)
-
-    def drop_stale_staging(self) -> int:
-        stale = [g for g in self.named_graphs() if g.startswith(STAGING_PREFIX)]
-        for graph in stale:
-            self._store.remove_graph(ox.NamedNode(graph))
-        return len(stale)
 
     def publish(self) -> str:
         """Checkpoint the primary into `published/` and point readers at it."""

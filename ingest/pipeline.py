@@ -60,11 +60,6 @@ def default_validator() -> Validator:
     return Validator.default()
 
 
-def _insert_data(graph_iri: str, graph: Graph) -> str:
-    body = graph.serialize(format="nt")
-    return f"INSERT DATA {{ GRAPH <{graph_iri}> {{\n{body}\n}} }}"
-
-
 def _published_reader(settings: Settings) -> StoreReader | None:
     reader = StoreReader(settings.store)
     return reader if reader.snapshot.name else None
@@ -147,9 +142,7 @@ def ingest_source(
         new_lines = canonical_lines(data)
         key = run_key()
         with StoreWriter(settings.store, settings.snapshots_kept) as writer:
-            writer.drop_stale_staging()
             _refresh_ontology(writer, iris)
-            old_lines = writer.graph_lines(graph_iri)
             facts = RunFacts(
                 source=manifest.name, run_key=key, started=started, ended=datetime.now(UTC),
                 files=files, records_read=mapped.records_read,
@@ -159,8 +152,9 @@ def ingest_source(
             )  # fmt: skip
             run_graph = run_record(facts, iris)
             run_graph.add((URIRef(iris.runs_graph), DCTERMS.title, RdfLiteral(RUNS_GRAPH_TITLE)))
-            writer.replace_graph(
-                graph_iri, data, key, also=_insert_data(iris.runs_graph, run_graph)
+            record = canonical_lines(run_graph.serialize(format="nt", encoding="utf-8"))
+            added, removed = writer.replace_graph(
+                graph_iri, new_lines, also={iris.runs_graph: record}
             )
             identity.commit(resolution, manifest.name, registry)
             _refresh_identity(writer, registry, iris)
@@ -168,7 +162,6 @@ def ingest_source(
             snapshot = writer.publish()
     finally:
         registry.close()
-    added, removed = len(new_lines - old_lines), len(old_lines - new_lines)
     return IngestOutcome(
         manifest.name, graph_iri, "unchanged" if not (added or removed) else "loaded",
         mapped.records_read, len(actors), len(mapped.graph), added, removed, (), checked.warnings,
@@ -189,7 +182,8 @@ def _refresh_identity(writer: StoreWriter, registry: Registry, iris: Iris) -> No
 
 
 def _replace_if_changed(writer: StoreWriter, graph_iri: str, graph: Graph) -> None:
-    data = graph.serialize(format="nt", encoding="utf-8")
-    if canonical_lines(data) != writer.graph_lines(graph_iri):
-        writer.replace_graph(graph_iri, data, run_key())
-        log.debug("graph %s updated", graph_iri)
+    added, removed = writer.replace_graph(
+        graph_iri, canonical_lines(graph.serialize(format="nt", encoding="utf-8"))
+    )
+    if added or removed:
+        log.debug("graph %s updated (+%d -%d)", graph_iri, added, removed)

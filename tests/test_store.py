@@ -26,55 +26,45 @@ def count(reader: StoreReader, graph: str = G) -> int:
     return int(rows[0]["n"])
 
 
+def load(writer: StoreWriter, data: bytes, **also: set[str]) -> tuple[int, int]:
+    return writer.replace_graph(G, canonical_lines(data), also=also or None)
+
+
 def test_reader_sees_nothing_until_published(tmp_path: Path) -> None:
     reader = StoreReader(tmp_path / "store")
     assert reader.snapshot.name is None
     with StoreWriter(tmp_path / "store") as writer:
-        writer.replace_graph(G, triples(5), "k1")
+        load(writer, triples(5))
         assert count(reader) == 0  # written to the primary, not yet published
         name = writer.publish()
     assert reader.snapshot.name == name
     assert count(reader) == 5
 
 
-def test_replace_graph_swaps_whole_graph_and_runs_the_extra_update(tmp_path: Path) -> None:
+def test_replace_graph_writes_only_the_difference_with_its_companions(tmp_path: Path) -> None:
     reader = StoreReader(tmp_path / "store")
+    runs = "http://x/runs"
+    record = canonical_lines(b"<http://x/r> <http://x/p> <http://x/Run> .\n")
     with StoreWriter(tmp_path / "store") as writer:
-        writer.replace_graph(G, triples(5, "old"), "k1")
-        writer.replace_graph(
-            G,
-            triples(3, "new"),
-            "k2",
-            also="INSERT DATA { GRAPH <http://x/runs> { <http://x/r> a <http://x/Run> } }",
+        assert load(writer, triples(5, "old")) == (5, 0)
+        assert writer.replace_graph(G, canonical_lines(triples(3, "new")), also={runs: record}) == (
+            3,
+            5,
         )
+        assert load(writer, triples(3, "new")) == (0, 0)  # unchanged: nothing written
         writer.publish()
         assert writer.graph_lines(G) == canonical_lines(triples(3, "new"))
     assert count(reader) == 3
-    assert count(reader, "http://x/runs") == 1
-    assert not any(g.startswith("urn:x-creative-graph:staging") for g in _graphs(reader))
+    assert count(reader, runs) == 1
 
 
-def _graphs(reader: StoreReader) -> list[str]:
-    return [row["g"] for row in reader.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")]
-
-
-def test_failed_load_leaves_previous_graph_intact(tmp_path: Path) -> None:
+def test_malformed_data_is_refused_before_anything_is_written(tmp_path: Path) -> None:
     with StoreWriter(tmp_path / "store") as writer:
-        writer.replace_graph(G, triples(4), "k1")
+        load(writer, triples(4))
         broken = triples(10) + b"<http://example.org/s> <http://example.org/p> .\n"
         with pytest.raises(SyntaxError):
-            writer.replace_graph(G, broken, "k2")
+            load(writer, broken)
         assert len(writer.graph_lines(G)) == 4
-        assert writer.drop_stale_staging() == 0  # the failed load wrote nothing at all
-
-
-def test_stale_staging_graph_is_dropped_and_never_published(tmp_path: Path) -> None:
-    with StoreWriter(tmp_path / "store") as writer:
-        writer.update(
-            "INSERT DATA { GRAPH <urn:x-creative-graph:staging:dead> { <http://a> <http://b> 1 } }"
-        )
-        assert writer.drop_stale_staging() == 1
-        assert writer.named_graphs() == []
 
 
 def test_second_writer_is_refused_with_a_clear_error(tmp_path: Path) -> None:
@@ -91,7 +81,7 @@ def test_publish_keeps_only_the_newest_snapshots(tmp_path: Path) -> None:
 
 def test_query_formats_and_kinds(tmp_path: Path) -> None:
     with StoreWriter(tmp_path / "store") as writer:
-        writer.replace_graph(G, triples(2), "k")
+        load(writer, triples(2))
         writer.publish()
     reader = StoreReader(tmp_path / "store")
     select = reader.query(
@@ -121,7 +111,7 @@ def test_query_formats_and_kinds(tmp_path: Path) -> None:
 def test_concurrent_queries_from_many_threads_are_correct(tmp_path: Path) -> None:
     """pyoxigraph results are thread-bound: results must be serialised in the querying call."""
     with StoreWriter(tmp_path / "store") as writer:
-        writer.replace_graph(G, triples(500), "k")
+        load(writer, triples(500))
         writer.publish()
     reader = StoreReader(tmp_path / "store")
     barrier = threading.Barrier(32)
@@ -144,6 +134,6 @@ def test_reader_switches_snapshots_while_in_use(tmp_path: Path) -> None:
     reader = StoreReader(tmp_path / "store")
     with StoreWriter(tmp_path / "store") as writer:
         for n in (1, 2, 3):
-            writer.replace_graph(G, triples(n), f"k{n}")
+            load(writer, triples(n))
             writer.publish()
             assert count(reader) == n
