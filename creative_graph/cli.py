@@ -223,9 +223,9 @@ def validate(
     Example: creative-graph validate ontology/examples/*.ttl
     """
     from creative_graph.rdf_files import RdfFileError, read_rdf
-    from ingest.pipeline import default_validator
+    from creative_graph.validation import Validator
 
-    validator = default_validator()
+    validator = Validator.default()  # pySHACL, the reference implementation
     worst = EXIT_OK
     for path in files:
         try:

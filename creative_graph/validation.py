@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import pyshacl
 from rdflib import BNode, Graph, Literal, URIRef
@@ -25,6 +26,12 @@ class ValidationResult:
     severity: str
     source_shape: str
     source_constraint: str = ""  # the SPARQL constraint, when a node shape's sh:sparql failed
+
+
+class GraphValidator(Protocol):
+    """What ingest needs of a validator: pySHACL (`Validator`) or the compiled SPARQL one."""
+
+    def validate(self, data: Graph) -> ValidationReport: ...
 
 
 @dataclass(frozen=True)

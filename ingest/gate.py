@@ -13,7 +13,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
 from creative_graph.store import StoreReader
-from creative_graph.validation import ValidationReport, Validator
+from creative_graph.validation import GraphValidator, ValidationReport
 from ingest.errors import Problem
 from ingest.mappers import Mapped
 
@@ -70,7 +70,7 @@ def _drop_records(mapped: Mapped, records: set[tuple[str, str]]) -> None:
 def check(
     mapped: Mapped,
     source: str,
-    validator: Validator,
+    validator: GraphValidator,
     reader: StoreReader | None,
     skip_invalid: bool = False,
 ) -> GateResult:
