@@ -36,6 +36,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+# Measure the code of the checkout this file lives in (a git worktree of another commit too),
+# whatever the virtual environment's editable install points at.
+sys.path.insert(1, str(ROOT))
 TARGET_ACTORS, TARGET_SECONDS, TARGET_MB = 100_000, 60.0, 2048
 TARGET = (
     "target: 100,000 actors (2-3 million triples) fully ingested in under 60 s "
@@ -115,24 +118,34 @@ def child_prepare(spec: dict[str, Any]) -> None:
 def child_ingest(spec: dict[str, Any]) -> None:
     """One real ingest, printing a JSON line at each stage (so a killed run says how far it got)."""
     from creative_graph.settings import Settings
-    from creative_graph.validation import ValidationReport, Validator
+    from creative_graph.validation import ValidationReport
     from ingest.manifest import load_manifest
     from ingest.pipeline import default_validator, ingest_source
 
-    class SkippingValidator(Validator):
+    class SkippingValidator:
         """Validates nothing: for the prefill, which sets the scene and is not measured."""
-
-        def __init__(self) -> None:
-            pass
 
         def validate(self, data):  # type: ignore[no-untyped-def]
             return ValidationReport(())
 
     started = time.perf_counter()
-    validator = SkippingValidator() if spec["skip_validation"] else default_validator()
+    if spec["skip_validation"]:
+        validator = SkippingValidator()
+    elif spec["validator"] == "pyshacl":
+        from creative_graph.validation import Validator
+
+        validator = Validator.default()
+    else:
+        validator = default_validator()
     settings = Settings(store=Path(spec["store"]), sources=Path(spec["source"]).parent)
     manifest = load_manifest(Path(spec["source"]))
-    _emit("ready", setup_s=round(time.perf_counter() - started, 3), wall=time.time())
+    kind = type(validator)
+    _emit(
+        "ready",
+        setup_s=round(time.perf_counter() - started, 3),
+        wall=time.time(),
+        validator=f"{kind.__module__}.{kind.__qualname__}",
+    )
     start = time.perf_counter()
 
     def on_stage(stage: str) -> None:
@@ -282,6 +295,7 @@ def stage_figures(run: dict[str, Any], actors: int) -> dict[str, Any]:
         "setup_s": ready["setup_s"] if ready else None,
         "baseline_mb": ready["peak_mb"] if ready else None,
         "peak_mb": done["peak_mb"] if done else run["hwm_mb"],
+        "validator": ready["validator"] if ready else None,
     }
     if done:
         result.update(
@@ -306,6 +320,23 @@ def peer_figures(run: dict[str, Any], actors: int) -> dict[str, Any]:
         "triples_before": done["before"],
         "triples_after": done["after"],
     }
+
+
+def _revision() -> str:
+    """The commit of the measured code, and the files changed since (uncommitted work)."""
+
+    def git(*arguments: str) -> str:
+        try:
+            return subprocess.run(
+                ["git", *arguments], cwd=ROOT, capture_output=True, text=True, check=True
+            ).stdout.rstrip("\n")
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+
+    commit = git("log", "-1", "--format=%h %cI %s")[:100].strip() or "unknown commit"
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    files = [line[3:] for line in changed.splitlines()]
+    return commit + (f" + uncommitted changes to {', '.join(files)}" if files else "")
 
 
 def log(message: str) -> None:
@@ -340,7 +371,7 @@ def bench_size(args: argparse.Namespace, actors: int, workdir: Path) -> list[dic
         run = run_child(
             "ingest",
             {"store": str(base / "empty" / "store"), "source": str(source),
-             "skip_validation": False},
+             "skip_validation": False, "validator": args.validator},
             *limits,
         )  # fmt: skip
         rows.append(
@@ -369,7 +400,9 @@ def bench_size(args: argparse.Namespace, actors: int, workdir: Path) -> list[dic
         log(f"[{actors:,} actors] prefill: ingesting it (SHACL validation skipped) ...")
         prefill = stage_figures(
             run_child(
-                "ingest", {"store": str(store), "source": str(other), "skip_validation": True},
+                "ingest",
+                {"store": str(store), "source": str(other), "skip_validation": True,
+                 "validator": None},
                 *limits,
             ),
             actors,
@@ -388,7 +421,9 @@ def bench_size(args: argparse.Namespace, actors: int, workdir: Path) -> list[dic
             return rows
         log(f"[{actors:,} actors] prefilled: ingesting into the prefilled store ...")
         run = run_child(
-            "ingest", {"store": str(store), "source": str(source), "skip_validation": False},
+            "ingest",
+            {"store": str(store), "source": str(source), "skip_validation": False,
+             "validator": args.validator},
             *limits,
         )  # fmt: skip
         # the peer's store holds the same other source, bulk-loaded (not timed)
@@ -468,6 +503,10 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             f"{row['store_before']:>10,}  {cells}{total:>8}{peak:>9}  | "
             f"{_peer_cell(row.get('peer_load')):<27}| {_peer_cell(row.get('peer_bulk_load'))}"
         )
+    used = sorted(
+        {r["validator"] for r in rows if r.get("validator") and "Skipping" not in r["validator"]}
+    )
+    print(f"validator: {', '.join(used) or '-'}")
     print()
     print("peak MB (ru_maxrss) at the end of each stage; the process starts at 'ready':")
     for row in (r for r in rows if r["ended"] != "not run"):
@@ -521,6 +560,10 @@ def main(argv: list[str] | None = None) -> None:
         "--scenarios", nargs="+", choices=("empty", "prefilled"), default=["empty", "prefilled"],
         help="into an empty store, into a store holding another source of the same size",
     )  # fmt: skip
+    parser.add_argument(
+        "--validator", choices=("default", "pyshacl"), default="default",
+        help="the pipeline's default validator, or pySHACL (creative_graph.validation.Validator)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
     parser.add_argument(
         "--timeout", type=float, default=3600,
@@ -552,6 +595,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}\n",
         flush=True,
     )
+    print(f"code measured: {ROOT} at {_revision()}", flush=True)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="creative-graph-bench-"))
     rows: list[dict[str, Any]] = []
     try:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
+from creative_graph.sparql_validation import SparqlValidator
 from creative_graph.store import StoreReader
 from creative_graph.validation import GraphValidator, ValidationReport
 from ingest.errors import Problem
@@ -26,6 +27,7 @@ class GateResult:
     reasons: tuple[Problem, ...]  # every violation found, including those of rejected records
     warnings: tuple[Problem, ...]
     rejected_records: tuple[tuple[str, str], ...]  # (file, record) removed by skip_invalid
+    data: bytes = b""  # the N-Triples validated last: what will be loaded
 
 
 def _problems(report: ValidationReport, mapped: Mapped, source: str) -> list[Problem]:
@@ -83,8 +85,16 @@ def check(
     reasons = list(mapping_violations)
     violations: list[Problem] = []
     warnings: list[Problem] = []
+    data = b""
     for _ in range(MAX_ROUNDS):
-        report = validator.validate(mapped.graph + context_types(mapped.graph, reader))
+        data = mapped.graph.serialize(format="nt", encoding="utf-8")
+        context = context_types(mapped.graph, reader)
+        if isinstance(validator, SparqlValidator):  # serialise once, reuse the bytes for loading
+            report = validator.validate_ntriples(
+                data + context.serialize(format="nt", encoding="utf-8")
+            )
+        else:
+            report = validator.validate(mapped.graph + context)
         problems = _problems(report, mapped, source)
         violations = [p for p in problems if p.severity == "Violation"]
         warnings = [p for p in problems if p.severity != "Violation"]
@@ -95,5 +105,9 @@ def check(
         _drop_records(mapped, rejected)
     blocking = violations if skip_invalid else mapping_violations + violations
     return GateResult(
-        tuple(blocking), tuple(reasons), tuple(mapping_warnings + warnings), tuple(sorted(rejected))
+        tuple(blocking),
+        tuple(reasons),
+        tuple(mapping_warnings + warnings),
+        tuple(sorted(rejected)),
+        data,
     )

@@ -119,6 +119,10 @@ def ingest_source(
         resolution = identity.resolve(mapped, manifest.name, registry, iris, region)
         identity.apply(mapped, resolution.renames)
 
+        describe_source(mapped.graph, manifest, iris)
+        for prefix, namespace in PREFIXES.items():
+            mapped.graph.bind(prefix, namespace)
+
         on_stage("validating")
         reader = _published_reader(settings)
         checked = gate.check(mapped, manifest.name, validator, reader, skip_invalid)
@@ -135,13 +139,8 @@ def ingest_source(
             ) / f"{manifest.name}-rejected.csv"
             write_rejections(report_path, checked.reasons, set(checked.rejected_records))
             report = str(report_path)
-        describe_source(mapped.graph, manifest, iris)
-        for prefix, namespace in PREFIXES.items():
-            mapped.graph.bind(prefix, namespace)
-
         on_stage("loading")
-        data = mapped.graph.serialize(format="nt", encoding="utf-8")
-        new_lines = canonical_lines(data)
+        new_lines = canonical_lines(checked.data)
         key = run_key()
         with StoreWriter(settings.store, settings.snapshots_kept) as writer:
             _refresh_ontology(writer, iris)
