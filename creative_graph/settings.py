@@ -30,6 +30,12 @@ class Settings(BaseSettings):
         default=8000, ge=0, le=65535, description="Port `creative-graph serve` binds to."
     )
     log_level: str = Field(default="info", description="Log level of the CLI and server.")
+    query_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds a SPARQL query may run before it is stopped (503)."
+    )
+    query_workers: int = Field(
+        default=2, ge=1, description="Query worker processes: how many queries run at once."
+    )
     max_body_bytes: int = Field(
         default=1_048_576,
         ge=1024,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -14,6 +16,7 @@ from creative_graph import __version__
 from creative_graph.settings import Settings
 from creative_graph.store import StoreError, StoreReader
 from endpoint import home, sparql, vocabulary
+from endpoint.workers import QueryPool
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -25,7 +28,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html templates
     templates.env.globals["version"] = __version__
 
+    pool = QueryPool(settings.store, settings.query_workers, settings.query_timeout)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        pool.close()  # worker processes are daemons too: they end with the server anyway
+
     app = FastAPI(
+        lifespan=lifespan,
         title="creative-graph",
         version=__version__,
         description="Linked data about a creative ecosystem, with a SPARQL 1.1 endpoint.",
@@ -34,7 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.reader = reader
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(home.router(reader, templates, settings))
-    app.include_router(sparql.router(reader, templates, settings))
+    app.state.query_pool = pool
+    app.include_router(sparql.router(reader, pool, templates, settings))
     app.include_router(vocabulary.router(templates))
 
     @app.get("/healthz")

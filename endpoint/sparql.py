@@ -23,6 +23,7 @@ from endpoint import service_description
 from endpoint.caching import not_modified, validators
 from endpoint.federation import refused_services
 from endpoint.negotiation import choose
+from endpoint.workers import QueryPool, QueryTimeout, ServerBusy, WorkerFailed
 
 SOLUTION_FORMATS: dict[str, ox.QueryResultsFormat] = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -153,7 +154,9 @@ def _with_charset(media_type: str) -> str:
     return f"{media_type}; charset=utf-8" if textual else media_type
 
 
-def router(reader: StoreReader, templates: Jinja2Templates, settings: Settings) -> APIRouter:
+def router(
+    reader: StoreReader, pool: QueryPool, templates: Jinja2Templates, settings: Settings
+) -> APIRouter:
     api = APIRouter()
     allowlist = frozenset(settings.service_allowlist)
 
@@ -202,16 +205,20 @@ def router(reader: StoreReader, templates: Jinja2Templates, settings: Settings) 
                     )
                     if unchanged is not None:
                         return unchanged
-            output = await run_in_threadpool(
-                reader.query,
-                query,
-                results_format=SOLUTION_FORMATS[solutions_type] if solutions_type else None,
-                graph_format=GRAPH_FORMATS[graph_type] if graph_type else None,
-                default_graphs=[v for k, v in params if k == "default-graph-uri"],
-                named_graphs=[v for k, v in params if k == "named-graph-uri"],
-            )
+            request_for_worker = {
+                "query": query,
+                "results": SOLUTION_FORMATS[solutions_type].media_type if solutions_type else None,
+                "graph": GRAPH_FORMATS[graph_type].media_type if graph_type else None,
+                "default_graphs": [v for k, v in params if k == "default-graph-uri"],
+                "named_graphs": [v for k, v in params if k == "named-graph-uri"],
+            }
+            output = await run_in_threadpool(pool.run, request_for_worker)
         except ProtocolError as error:
             return PlainTextResponse(error.message + "\n", status_code=error.status)
+        except (QueryTimeout, ServerBusy) as error:
+            return PlainTextResponse(f"{error}\n", status_code=503, headers={"Retry-After": "5"})
+        except WorkerFailed as error:
+            return PlainTextResponse(f"{error}\n", status_code=500)
         except SyntaxError as error:
             return PlainTextResponse(f"Malformed query: {error}\n", status_code=400)
         if not isinstance(output, QueryOutput):

@@ -126,3 +126,29 @@ def test_federated_query_refused_unless_allowed(live_server, demo_store) -> None
         )
         assert response.status_code == 200, response.text
         assert int(response.json()["results"]["bindings"][0]["n"]["value"]) == len(demo_features())
+
+
+@pytest.mark.slow
+def test_a_query_over_the_time_limit_is_stopped_and_the_server_goes_on(demo_store) -> None:
+    import time
+
+    strict = Settings(store=demo_store.store, base_iri=BASE_IRI, query_timeout=1.0, query_workers=1)
+    endless = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # ~10^14 rows
+    for server in run_server(strict):
+        assert (
+            httpx.get(server.url + "/sparql", params={"query": COUNT}, headers=JSON).status_code
+            == 200
+        )
+        started = time.monotonic()
+        response = httpx.get(
+            server.url + "/sparql", params={"query": endless}, headers=JSON, timeout=60
+        )
+        assert response.status_code == 503 and "longer than 1 s" in response.text
+        assert time.monotonic() - started < 15  # stopped, not run to the end
+        # the only worker was replaced: the next query is answered
+        after = httpx.get(server.url + "/sparql", params={"query": COUNT}, headers=JSON, timeout=60)
+        assert after.status_code == 200 and json_count(after) == len(demo_features())
+
+
+def json_count(response: httpx.Response) -> int:
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
