@@ -429,7 +429,6 @@ class _RowMapper:
             graph.add((geometry, GEO.asWKT, Literal(wkt, datatype=GEO.wktLiteral)))
 
     def relations(self, iri_of: dict[str, URIRef]) -> None:
-        lower = {key.lower(): key for key in iri_of}
         for column, predicate in RELATIONS.items():
             for target in self.row.values(column):
                 if target == self.row.id:
@@ -437,11 +436,9 @@ class _RowMapper:
                 elif target in iri_of:
                     self.graph.add((self.actor, predicate, iri_of[target]))
                 else:
-                    hint = (
-                        f" (did you mean {lower[target.lower()]!r}?)"
-                        if target.lower() in lower
-                        else ""
-                    )
+                    # only for the error message: a case-insensitive look-up of the id meant
+                    close = [key for key in iri_of if key.lower() == target.lower()]
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
                     self.problem(
                         column, target,
                         f"no row of {self.file} has the id {target!r}{hint}: relations name "
