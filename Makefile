@@ -41,7 +41,7 @@ docs: install
 	$(BIN)/python -m creative_graph.model_diagram --write docs/MODEL.md
 
 bench: install
-	$(BIN)/python bench/ingest_bench.py
+	$(BIN)/python bench/ingest_bench.py --actors 10000
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .pytest_cache .ruff_cache
