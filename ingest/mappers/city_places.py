@@ -45,12 +45,13 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SKOS
 
 from creative_graph.iris import Iris, record_key
-from creative_graph.namespaces import CV, GEO, LOCN, ORG, SCHEMA, concept
+from creative_graph.namespaces import CV, ORG, SCHEMA, concept
 from ingest.errors import Problem, SourceError
 from ingest.linking import Reference, name_key, website_host
 from ingest.manifest import SourceManifest
 from ingest.mappers import Mapped
-from ingest.mappers.venue_kinds import FALLBACK, venue_kind
+from ingest.mappers.places import add_point_site
+from ingest.mappers.venue_kinds import FALLBACK, SECTOR_OF_KIND, venue_kind
 
 # Actor type when the name says nothing, by file stem.
 FILE_DEFAULT_KIND = {"theatres": "theatre", "museums0": "museum", "museums": "museum"}
@@ -58,17 +59,7 @@ FILE_DEFAULT_KIND = {"theatres": "theatre", "museums0": "museum", "museums": "mu
 NAME_PROPERTIES = ("cultural_place", "description", "museum", "name")
 # Property holding the reversed [lat, lon] pair, checked against the geometry.
 LAT_LON_PROPERTIES = ("coordinates", "geo")
-# Sector (ESSnet-Culture domain) of a venue type; other types (cultural-centre, cultural-venue)
-# span several domains and get none, which the shapes report as a warning.
-SECTORS = {
-    "museum": "heritage",
-    "theatre": "performing-arts",
-    "concert-venue": "performing-arts",
-    "cinema": "audiovisual-multimedia",
-    "library": "libraries",
-    "archive": "archives",
-    "art-gallery": "visual-arts",
-}
+SECTORS = SECTOR_OF_KIND  # other types (cultural centres, venues) span several domains
 # Words that make a name French (accents aside); "theatre" without accent is English too.
 _FRENCH_WORDS = frozenset({
     "le", "la", "les", "l", "du", "des", "de", "d", "au", "aux", "et", "un", "une", "maison",
@@ -380,20 +371,4 @@ def _map_feature(
     if position is None:
         return
     lon, lat = position
-    graph.add((actor, ORG.hasPrimarySite, site))
-    graph.add((site, RDF.type, ORG.Site))
-    graph.add((site, GEO.hasGeometry, geometry))
-    graph.add((geometry, RDF.type, GEO.Geometry))
-    graph.add((geometry, GEO.asWKT, Literal(f"POINT({lon} {lat})", datatype=GEO.wktLiteral)))
-    graph.add((site, LOCN.address, address))
-    graph.add((address, RDF.type, LOCN.Address))
-    graph.add((address, LOCN.adminUnitL1, Literal("BE")))
-    country = reference.country_iri("BE")
-    if country:
-        graph.add((address, CV.adminUnit, URIRef(country)))
-    municipality = reference.municipality_at(lon, lat)
-    if municipality is not None:
-        graph.add((address, CV.adminUnit, URIRef(municipality.iri)))
-        graph.add((address, CV.adminUnit, URIRef(municipality.nuts3_iri)))
-        graph.add((address, LOCN.adminUnitL2, Literal(municipality.name_fr, lang="fr")))
-        graph.add((address, LOCN.adminUnitL2, Literal(municipality.name_nl, lang="nl")))
+    add_point_site(graph, actor, (site, address, geometry), lon, lat, reference)

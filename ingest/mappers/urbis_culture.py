@@ -16,12 +16,13 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 
 from creative_graph.iris import Iris, record_key
-from creative_graph.namespaces import CV, GEO, LOCN, ORG, concept
+from creative_graph.namespaces import CV, ORG, concept
 from ingest.errors import Problem, SourceError
 from ingest.labels import readable
 from ingest.linking import Reference
 from ingest.manifest import SourceManifest
 from ingest.mappers import Mapped
+from ingest.mappers.places import add_point_site
 from ingest.mappers.venue_kinds import SECTOR_OF_KIND, venue_kind
 
 FIELDS = {
@@ -142,20 +143,4 @@ def _map_feature(
         mapped.problems.append(Problem(file, locator, "geometry", "", position))
         return
     lon, lat = position
-    graph.add((actor, ORG.hasPrimarySite, site))
-    graph.add((site, RDF.type, ORG.Site))
-    graph.add((site, GEO.hasGeometry, geometry))
-    graph.add((geometry, RDF.type, GEO.Geometry))
-    graph.add((geometry, GEO.asWKT, Literal(f"POINT({lon} {lat})", datatype=GEO.wktLiteral)))
-    graph.add((site, LOCN.address, address))
-    graph.add((address, RDF.type, LOCN.Address))
-    graph.add((address, LOCN.adminUnitL1, Literal("BE")))
-    country = reference.country_iri("BE")
-    if country:
-        graph.add((address, CV.adminUnit, URIRef(country)))
-    municipality = reference.municipality_at(lon, lat)
-    if municipality is not None:
-        graph.add((address, CV.adminUnit, URIRef(municipality.iri)))
-        graph.add((address, CV.adminUnit, URIRef(municipality.nuts3_iri)))
-        graph.add((address, LOCN.adminUnitL2, Literal(municipality.name_fr, lang="fr")))
-        graph.add((address, LOCN.adminUnitL2, Literal(municipality.name_nl, lang="nl")))
+    add_point_site(graph, actor, (site, address, geometry), lon, lat, reference)
