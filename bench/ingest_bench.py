@@ -59,33 +59,6 @@ def _emit(event: str, **facts: Any) -> None:
     print(json.dumps({"event": event, "peak_mb": round(_peak_mb(), 1), **facts}), flush=True)
 
 
-def _skip_hint_scan() -> None:
-    """Spare the steward mapper its "did you mean" scan, for the peer's input only.
-
-    `_RowMapper.relations` lowercases every id of the file for every row (for a hint it only
-    shows when a relation names a missing id), which makes mapping quadratic in the rows. The
-    ids it is handed here iterate as empty, so the hint is never built; membership tests and
-    lookups are plain dict operations, so the triples are the same. The measured ingests run
-    the mapper unchanged.
-    """
-    from ingest.mappers import steward_csv
-
-    class Lookup(dict):
-        def __iter__(self):  # type: ignore[no-untyped-def]
-            return iter(())
-
-    original = steward_csv._RowMapper.relations
-    lookups: dict[int, tuple[dict, Lookup]] = {}
-
-    def relations(self, iri_of):  # type: ignore[no-untyped-def]
-        kept = lookups.get(id(iri_of))
-        if kept is None or kept[0] is not iri_of:
-            kept = lookups[id(iri_of)] = (iri_of, Lookup(iri_of))
-        return original(self, kept[1])
-
-    steward_csv._RowMapper.relations = relations  # type: ignore[method-assign]
-
-
 def child_prepare(spec: dict[str, Any]) -> None:
     """Generate one source and write the mapper's output as N-Triples (the peer's input)."""
     import steward_generator
@@ -94,9 +67,6 @@ def child_prepare(spec: dict[str, Any]) -> None:
     from creative_graph.settings import Settings
     from ingest.manifest import load_manifest
     from ingest.mappers import mappers
-
-    if spec["skip_hint_scan"]:
-        _skip_hint_scan()
 
     directory = Path(spec["directory"])
     started = time.perf_counter()
@@ -353,7 +323,7 @@ def bench_size(args: argparse.Namespace, actors: int, workdir: Path) -> list[dic
     prepared = run_child(
         "prepare",
         {"directory": str(source), "actors": actors, "seed": args.seed + 1, "name": SOURCE_NAME,
-         "ntriples": str(base / "source.nt"), "skip_hint_scan": True},
+         "ntriples": str(base / "source.nt")},
         *limits,
     )  # fmt: skip
     if prepared["ended"] != "done":
@@ -391,7 +361,7 @@ def bench_size(args: argparse.Namespace, actors: int, workdir: Path) -> list[dic
         prepared_other = run_child(
             "prepare",
             {"directory": str(other), "actors": actors, "seed": args.seed, "name": PREFILL_NAME,
-             "ntriples": str(base / "prefill.nt"), "skip_hint_scan": True},
+             "ntriples": str(base / "prefill.nt")},
             *limits,
         )  # fmt: skip
         if prepared_other["ended"] != "done":

@@ -73,4 +73,6 @@ def test_a_generated_source_ingests_without_violations(tmp_path: Path, settings,
     assert outcome.violations == ()
     assert outcome.records_read == outcome.actors == 50
     assert outcome.matched == 0
-    assert stages == ["mapping", "identifying", "validating", "loading", "publishing"]
+    # the stages the benchmark times, in this order (others may come between them)
+    timed = ("mapping", "identifying", "validating", "loading", "publishing")
+    assert [stage for stage in stages if stage in timed] == list(timed)
