@@ -11,8 +11,8 @@ For each size N (`--actors`, default 10000) it generates two steward CSVs of N a
 Stage times come from the pipeline's `on_stage` callback; records/s = N / stage seconds. Each
 ingest, and each peer load, runs in a fresh subprocess, so its peak memory (the process's peak
 resident set, `ru_maxrss`) is its own. The peer is a bare pyoxigraph store loading the same
-N-Triples (the mapper's output) into a named graph with `Store.load` (in one transaction, as
-the pipeline does) and with `Store.bulk_load`: what the store alone costs.
+N-Triples (the mapper's output) into a named graph with `Store.load` (one transaction, from
+bytes in memory) and with `Store.bulk_load` (from the file): what the store alone costs.
 
 Run: make bench                                    (10,000 actors, both scenarios)
      .venv/bin/python bench/ingest_bench.py --actors 100000 --timeout 1200
@@ -44,7 +44,6 @@ TARGET = (
     "target: 100,000 actors (2-3 million triples) fully ingested in under 60 s "
     "with peak memory under 2 GB, on a 2-core machine"
 )
-STAGES = ("mapping", "identifying", "validating", "loading", "publishing")
 SOURCE_NAME, PREFILL_NAME = "bench-steward", "bench-prefill"
 
 
