@@ -269,7 +269,11 @@ class SparqlValidator:
     def __init__(self, shapes: Graph, ontology: Graph) -> None:
         self.shapes = shapes
         self.checks = compile_shapes(shapes)
-        self._context = ontology.serialize(format="nt", encoding="utf-8")
+        context = ontology.serialize(format="nt", encoding="utf-8")
+        self._context = [
+            ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+            for t in ox.parse(context, format=ox.RdfFormat.N_TRIPLES)
+        ]
 
     @classmethod
     def default(cls) -> SparqlValidator:
@@ -281,8 +285,24 @@ class SparqlValidator:
 
     def validate_ntriples(self, data: bytes) -> ValidationReport:
         store = ox.Store()
-        store.load(self._context, format=ox.RdfFormat.N_TRIPLES)
         store.load(data, format=ox.RdfFormat.N_TRIPLES)
+        return self.validate_store(store)
+
+    def validate_store(self, store: ox.Store) -> ValidationReport:
+        """Validate the default graph of an in-memory store, leaving it as it was.
+
+        The ontology (class hierarchy, concept schemes) is added for the time of the checks:
+        only its triples the data does not already hold, which are removed afterwards.
+        """
+        added = [quad for quad in self._context if quad not in store]
+        store.extend(added)
+        try:
+            return self._run(store)
+        finally:
+            for quad in added:
+                store.remove(quad)
+
+    def _run(self, store: ox.Store) -> ValidationReport:
         results = []
         for check in self.checks:
             for solution in store.query(check.query):

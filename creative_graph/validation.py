@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+import pyoxigraph as ox
 import pyshacl
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -32,6 +33,15 @@ class GraphValidator(Protocol):
     """What ingest needs of a validator: pySHACL (`Validator`) or the compiled SPARQL one."""
 
     def validate(self, data: Graph) -> ValidationReport: ...
+
+
+@runtime_checkable
+class StoreValidator(Protocol):
+    """A validator that can also check the default graph of a pyoxigraph store in place."""
+
+    def validate(self, data: Graph) -> ValidationReport: ...
+
+    def validate_store(self, store: ox.Store) -> ValidationReport: ...
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rdflib import Graph, URIRef
-from rdflib.namespace import DCTERMS, SKOS
-
-from creative_graph.namespaces import ADMS, CV, LOCN, ORG
+from creative_graph.namespaces import CV
+from ingest.identity import enterprise_numbers, units_by_actor
 from ingest.linking import COUNTRY, NUTS, REFNIS
-
-KBO_SCHEME = URIRef("https://w3id.org/creative-graph/concept/identifier-scheme/be-kbo")
+from ingest.staging import Staging
 
 
 @dataclass(frozen=True)
@@ -36,27 +33,20 @@ class Coverage:
         return "links: " + ", ".join(parts)
 
 
-def _units(graph: Graph, actor: URIRef) -> set[str]:
-    return {
-        str(unit)
-        for predicate in (ORG.hasPrimarySite, ORG.hasSite)
-        for site in graph.objects(actor, predicate)
-        for address in graph.objects(site, LOCN.address)
-        for unit in graph.objects(address, CV.adminUnit)
+def coverage(staging: Staging, actors: list[str]) -> Coverage:
+    """Count the actors linked to each kind of reference data (after identity and the gate)."""
+    wanted = set(actors)
+    units = units_by_actor(staging)
+    numbered = {actor for actor, number in enterprise_numbers(staging) if number}
+    with_sector = {
+        a for (a,) in staging.select(f"SELECT DISTINCT ?a WHERE {{ ?a <{CV.sector}> ?s }}")
     }
-
-
-def coverage(graph: Graph, actors: list[URIRef]) -> Coverage:
     counts = dict.fromkeys(("municipality", "nuts3", "country", "enterprise_number", "sector"), 0)
-    for actor in actors:
-        units = _units(graph, actor)
-        counts["municipality"] += any(u.startswith(REFNIS) for u in units)
-        counts["nuts3"] += any(u.startswith(NUTS) and len(u) - len(NUTS) == 5 for u in units)
-        counts["country"] += any(u.startswith(COUNTRY) for u in units)
-        counts["enterprise_number"] += any(
-            (identifier, DCTERMS.conformsTo, KBO_SCHEME) in graph
-            and graph.value(identifier, SKOS.notation)
-            for identifier in graph.objects(actor, ADMS.identifier)
-        )
-        counts["sector"] += (actor, CV.sector, None) in graph
-    return Coverage(actors=len(actors), **counts)
+    for actor in wanted:
+        linked = units.get(actor, set())
+        counts["municipality"] += any(u.startswith(REFNIS) for u in linked)
+        counts["nuts3"] += any(u.startswith(NUTS) and len(u) - len(NUTS) == 5 for u in linked)
+        counts["country"] += any(u.startswith(COUNTRY) for u in linked)
+        counts["enterprise_number"] += actor in numbered
+        counts["sector"] += actor in with_sector
+    return Coverage(actors=len(wanted), **counts)

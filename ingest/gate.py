@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rdflib import Graph, URIRef
-from rdflib.namespace import RDF
+import pyoxigraph as ox
+from rdflib import Graph
 
-from creative_graph.sparql_validation import SparqlValidator
 from creative_graph.store import StoreReader
-from creative_graph.validation import GraphValidator, ValidationReport
+from creative_graph.validation import GraphValidator, StoreValidator, ValidationReport
 from ingest.errors import Problem
 from ingest.mappers import Mapped
+from ingest.staging import Staging
+
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 MAX_ROUNDS = 5  # removing a record can orphan a reference to it; a few rounds settle it
 
@@ -27,7 +29,6 @@ class GateResult:
     reasons: tuple[Problem, ...]  # every violation found, including those of rejected records
     warnings: tuple[Problem, ...]
     rejected_records: tuple[tuple[str, str], ...]  # (file, record) removed by skip_invalid
-    data: bytes = b""  # the N-Triples validated last: what will be loaded
 
 
 def _problems(report: ValidationReport, mapped: Mapped, source: str) -> list[Problem]:
@@ -41,32 +42,51 @@ def _problems(report: ValidationReport, mapped: Mapped, source: str) -> list[Pro
     return problems
 
 
-def context_types(graph: Graph, reader: StoreReader | None) -> Graph:
-    """Types, from the store, of the IRIs this graph points to but does not describe.
+def context_types(staging: Staging, reader: StoreReader | None) -> list[ox.Triple]:
+    """Types, from the store, of the IRIs the staged triples point to but do not describe.
 
     A steward's CSV may relate an actor to one loaded from another source; the shapes need to
     know that the target is an organisation, without this run loading anything about it.
     """
-    context = Graph()
     if reader is None:
-        return context
-    described = set(graph.subjects(RDF.type, None))
-    referenced = {o for o in graph.objects() if isinstance(o, URIRef) and o not in described}
-    referenced = {o for o in referenced if "/id/" in str(o)}  # only instance IRIs can be actors
+        return []
+    referenced = sorted(
+        iri
+        for (iri,) in staging.select(
+            f"SELECT DISTINCT ?o WHERE {{ ?s ?p ?o FILTER (?p != <{RDF_TYPE.value}> && "
+            'isIRI(?o) && CONTAINS(STR(?o), "/id/")) FILTER NOT EXISTS { ?o a ?type } }'
+        )
+    )  # only instance IRIs can be actors
+    context = []
     for start in range(0, len(referenced), 500):
-        chunk = sorted(referenced)[start : start + 500]
-        values = " ".join(f"<{iri}>" for iri in chunk)
+        values = " ".join(f"<{iri}>" for iri in referenced[start : start + 500])
         rows = reader.select(f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {values} }} ?s a ?t }}")
         for row in rows:
-            context.add((URIRef(row["s"]), RDF.type, URIRef(row["t"])))
+            context.append(ox.Triple(ox.NamedNode(row["s"]), RDF_TYPE, ox.NamedNode(row["t"])))
     return context
 
 
 def _drop_records(mapped: Mapped, records: set[tuple[str, str]]) -> None:
-    doomed = {URIRef(iri) for iri, where in mapped.locators.items() if where in records}
-    for node in doomed:
-        mapped.graph.remove((node, None, None))
-        mapped.graph.remove((None, None, node))
+    doomed = sorted(iri for iri, where in mapped.locators.items() if where in records)
+    for start in range(0, len(doomed), 1000):
+        values = " ".join(f"<{iri}>" for iri in doomed[start : start + 1000])
+        mapped.staged().update(
+            f"DELETE {{ ?n ?p ?o }} WHERE {{ VALUES ?n {{ {values} }} ?n ?p ?o }} ;\n"
+            f"DELETE {{ ?s ?p ?n }} WHERE {{ VALUES ?n {{ {values} }} ?s ?p ?n }}"
+        )
+
+
+def _validate(
+    staging: Staging, validator: GraphValidator, context: list[ox.Triple]
+) -> ValidationReport:
+    if isinstance(validator, StoreValidator):  # validates the staged triples where they are
+        added = staging.add_temporarily(context)
+        try:
+            return validator.validate_store(staging.store)
+        finally:
+            staging.remove(added)
+    extra = Graph().parse(data="".join(f"{t} .\n" for t in context), format="nt")
+    return validator.validate(staging.to_graph() + extra)
 
 
 def check(
@@ -85,16 +105,9 @@ def check(
     reasons = list(mapping_violations)
     violations: list[Problem] = []
     warnings: list[Problem] = []
-    data = b""
+    staging = mapped.staged()
     for _ in range(MAX_ROUNDS):
-        data = mapped.graph.serialize(format="nt", encoding="utf-8")
-        context = context_types(mapped.graph, reader)
-        if isinstance(validator, SparqlValidator):  # serialise once, reuse the bytes for loading
-            report = validator.validate_ntriples(
-                data + context.serialize(format="nt", encoding="utf-8")
-            )
-        else:
-            report = validator.validate(mapped.graph + context)
+        report = _validate(staging, validator, context_types(staging, reader))
         problems = _problems(report, mapped, source)
         violations = [p for p in problems if p.severity == "Violation"]
         warnings = [p for p in problems if p.severity != "Violation"]
@@ -109,5 +122,4 @@ def check(
         tuple(reasons),
         tuple(mapping_warnings + warnings),
         tuple(sorted(rejected)),
-        data,
     )

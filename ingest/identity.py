@@ -10,20 +10,21 @@ existing keys, the younger key is replaced by the older one.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, SKOS
+from rdflib.namespace import DCTERMS, FOAF, OWL, SKOS
 
 from creative_graph.iris import Iris
 from creative_graph.namespaces import ADMS, CV, LOCN, ORG, concept
 from ingest.linking import NUTS, REFNIS, name_key, normalise_kbo, website_host
 from ingest.mappers import Mapped
 from ingest.registry import Registry
+from ingest.staging import Staging
 
-KBO_SCHEME = URIRef(concept("identifier-scheme", "be-kbo"))
+KBO_SCHEME = concept("identifier-scheme", "be-kbo")
 STRONG = ("kbo", "host")
 # which claims of other sources a region-scoped name may match (see `match_keys`)
 REGION_MATCHES = {
@@ -46,38 +47,78 @@ ORGANISATION_CLASSES = {ORG.Organization, ORG.FormalOrganization, ORG.Organizati
 
 @dataclass
 class Resolution:
-    renames: dict[URIRef, URIRef] = field(default_factory=dict)
+    renames: dict[str, str] = field(default_factory=dict)  # minted actor IRI -> canonical IRI
     records: dict[str, str] = field(default_factory=dict)  # local key -> canonical key
     claims: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, value, key)
     merges: list[tuple[str, str]] = field(default_factory=list)  # (replaced key, survivor key)
     matched: int = 0  # actors found in another source
 
 
-def match_keys(graph: Graph, actor: URIRef, region: str | None = None) -> Iterator[tuple[str, str]]:
-    """(kind, value) pairs that identify `actor` across sources, strongest kinds first.
+@dataclass
+class Evidence:
+    """What the mapped triples say about one actor that can identify it across sources."""
+
+    enterprise_numbers: list[str] = field(default_factory=list)
+    homepages: list[str] = field(default_factory=list)
+    units: set[str] = field(default_factory=set)  # cv:adminUnit IRIs of its sites' addresses
+    labels: list[str] = field(default_factory=list)
+
+
+def units_by_actor(staging: Staging) -> dict[str, set[str]]:
+    """The administrative units (cv:adminUnit) of each actor's sites' addresses."""
+    units: dict[str, set[str]] = defaultdict(set)
+    query = (
+        f"SELECT ?a ?u WHERE {{ ?a <{ORG.hasPrimarySite}>|<{ORG.hasSite}> ?site . "
+        f"?site <{LOCN.address}> ?address . ?address <{CV.adminUnit}> ?u }}"
+    )
+    for actor, unit in staging.select(query):
+        units[actor].add(unit)
+    return units
+
+
+def enterprise_numbers(staging: Staging) -> Iterator[tuple[str, str]]:
+    """(actor, notation) of every Belgian enterprise number identifier."""
+    yield from staging.select(  # type: ignore[misc]
+        f"SELECT ?a ?n WHERE {{ ?a <{ADMS.identifier}> ?i . "
+        f"?i <{DCTERMS.conformsTo}> <{KBO_SCHEME}> ; <{SKOS.notation}> ?n }}"
+    )
+
+
+def evidence(staging: Staging, actors: list[str]) -> dict[str, Evidence]:
+    found = {actor: Evidence() for actor in actors}
+    for actor, number in enterprise_numbers(staging):
+        if actor in found:
+            found[actor].enterprise_numbers.append(number)
+    for actor, homepage in staging.select(f"SELECT ?a ?h WHERE {{ ?a <{FOAF.homepage}> ?h }}"):
+        if actor in found:
+            found[actor].homepages.append(homepage)
+    for actor, units in units_by_actor(staging).items():
+        if actor in found:
+            found[actor].units = units
+    for actor, label in staging.select(f"SELECT ?a ?l WHERE {{ ?a <{SKOS.prefLabel}> ?l }}"):
+        if actor in found:
+            found[actor].labels.append(label)
+    return found
+
+
+def match_keys(facts: Evidence, region: str | None = None) -> Iterator[tuple[str, str]]:
+    """(kind, value) pairs that identify an actor across sources, strongest kinds first.
 
     `region` is the NUTS 3 code assumed for actors without an address (see `match_region`).
     """
-    for identifier in graph.objects(actor, ADMS.identifier):
-        if (identifier, DCTERMS.conformsTo, KBO_SCHEME) in graph:
-            number = normalise_kbo(graph.value(identifier, SKOS.notation))
-            if number:
-                yield "kbo", number
-    for homepage in graph.objects(actor, FOAF.homepage):
-        host = website_host(str(homepage))
+    for raw in facts.enterprise_numbers:
+        number = normalise_kbo(raw)
+        if number:
+            yield "kbo", number
+    for homepage in facts.homepages:
+        host = website_host(homepage)
         if (
             host
             and host not in PLATFORM_HOSTS
             and not any(host.endswith("." + p) for p in PLATFORM_HOSTS)
         ):
             yield "host", host
-    units = {
-        str(unit)
-        for predicate in (ORG.hasPrimarySite, ORG.hasSite)
-        for site in graph.objects(actor, predicate)
-        for address in graph.objects(site, LOCN.address)
-        for unit in graph.objects(address, CV.adminUnit)
-    }
+    units = facts.units
     municipalities = {u.removeprefix(REFNIS) for u in units if u.startswith(REFNIS)}
     regions = {
         u.removeprefix(NUTS) for u in units if u.startswith(NUTS) and len(u) - len(NUTS) == 5
@@ -85,8 +126,8 @@ def match_keys(graph: Graph, actor: URIRef, region: str | None = None) -> Iterat
     placed = bool(municipalities)
     if not regions and not placed and region:
         regions = {region}
-    for label in graph.objects(actor, SKOS.prefLabel):
-        key = name_key(str(label))
+    for label in facts.labels:
+        key = name_key(label)
         if not key:
             continue
         for municipality in municipalities:
@@ -95,21 +136,17 @@ def match_keys(graph: Graph, actor: URIRef, region: str | None = None) -> Iterat
             yield ("name-region" if placed else "name-region-unplaced"), f"{key}|{nuts3}"
 
 
-def organisations(graph: Graph) -> list[URIRef]:
-    """Every organisation the graph describes, whoever minted its IRI."""
-    return sorted(
-        {
-            s
-            for s, _, o in graph.triples((None, RDF.type, None))
-            if o in ORGANISATION_CLASSES and isinstance(s, URIRef)
-        }
-    )
+def organisations(staging: Staging) -> list[str]:
+    """Every organisation the staged triples describe, whoever minted its IRI."""
+    classes = " ".join(f"<{c}>" for c in sorted(ORGANISATION_CLASSES))
+    query = f"SELECT DISTINCT ?a WHERE {{ VALUES ?c {{ {classes} }} ?a a ?c FILTER isIRI(?a) }}"
+    return sorted(actor for (actor,) in staging.select(query))
 
 
-def actors(graph: Graph, iris: Iris) -> list[URIRef]:
+def actors(staging: Staging, iris: Iris) -> list[str]:
     """The organisations whose IRIs this instance minted (the ones identity may rename)."""
     prefix = iris.thing("actor", "")
-    return [s for s in organisations(graph) if str(s).startswith(prefix)]
+    return [a for a in organisations(staging) if a.startswith(prefix)]
 
 
 def resolve(
@@ -118,14 +155,15 @@ def resolve(
     """Decide the canonical key of every actor the mapper produced (nothing is written yet)."""
     resolution = Resolution()
     prefix = iris.thing("actor", "")
+    staging = mapped.staged()
     keys_of = {
-        actor: sorted(set(match_keys(mapped.graph, actor, region)))
-        for actor in actors(mapped.graph, iris)
+        actor: sorted(set(match_keys(facts, region)))
+        for actor, facts in evidence(staging, actors(staging, iris)).items()
     }
     # a value several actors of this very source share (a university host) identifies none of them
     shared = Counter(pair for keys in keys_of.values() for pair in keys)
     for actor, all_keys in keys_of.items():
-        local = str(actor).removeprefix(prefix)
+        local = actor.removeprefix(prefix)
         keys = [pair for pair in all_keys if shared[pair] == 1]
         found: dict[str, set[str]] = {}
         for kind, value in keys:
@@ -156,23 +194,25 @@ def resolve(
         resolution.records[local] = canonical
         resolution.claims.extend((kind, value, canonical) for kind, value in keys)
         if canonical != local:
-            resolution.renames[actor] = URIRef(prefix + canonical)
+            resolution.renames[actor] = prefix + canonical
     return resolution
 
 
-def apply(mapped: Mapped, renames: dict[URIRef, URIRef]) -> None:
-    """Rewrite the mapped graph (and its locators) with the canonical actor IRIs."""
+def apply(mapped: Mapped, renames: dict[str, str]) -> None:
+    """Rewrite the staged triples (and the locators) with the canonical actor IRIs."""
     if not renames:
         return
-    renamed = Graph()
-    for prefix, namespace in mapped.graph.namespaces():
-        renamed.bind(prefix, namespace)
-    for s, p, o in mapped.graph:
-        renamed.add((renames.get(s, s), p, renames.get(o, o)))  # type: ignore[arg-type]
-    mapped.graph = renamed
+    pairs = " ".join(f"(<{old}> <{new}>)" for old, new in sorted(renames.items()))
+    # subjects first, then objects: a triple linking two renamed actors gets both renamed
+    mapped.staged().update(
+        f"DELETE {{ ?old ?p ?o }} INSERT {{ ?new ?p ?o }} "
+        f"WHERE {{ VALUES (?old ?new) {{ {pairs} }} ?old ?p ?o }} ;\n"
+        f"DELETE {{ ?s ?p ?old }} INSERT {{ ?s ?p ?new }} "
+        f"WHERE {{ VALUES (?old ?new) {{ {pairs} }} ?s ?p ?old }}"
+    )
     for old, new in renames.items():
-        if str(old) in mapped.locators:
-            mapped.locators[str(new)] = mapped.locators[str(old)]
+        if old in mapped.locators:
+            mapped.locators[new] = mapped.locators[old]
 
 
 def commit(resolution: Resolution, source: str, registry: Registry) -> None:

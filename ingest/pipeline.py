@@ -16,7 +16,6 @@ from rdflib.namespace import DCTERMS
 
 import ontology
 from creative_graph.iris import Iris, run_key
-from creative_graph.namespaces import PREFIXES
 from creative_graph.settings import Settings
 from creative_graph.sparql_validation import SparqlValidator
 from creative_graph.store import StoreReader, StoreWriter, canonical_lines
@@ -118,19 +117,20 @@ def ingest_source(
         region = manifest.match_region
         resolution = identity.resolve(mapped, manifest.name, registry, iris, region)
         identity.apply(mapped, resolution.renames)
-
-        describe_source(mapped.graph, manifest, iris)
-        for prefix, namespace in PREFIXES.items():
-            mapped.graph.bind(prefix, namespace)
+        description = Graph()
+        describe_source(description, manifest, iris)
+        staging = mapped.staged()
+        staging.add_graph(description)
 
         on_stage("validating")
         reader = _published_reader(settings)
         checked = gate.check(mapped, manifest.name, validator, reader, skip_invalid)
-        actors = identity.organisations(mapped.graph)
+        actors = identity.organisations(staging)
+        triples = len(staging)
         if checked.blocking:
             return IngestOutcome(
                 manifest.name, graph_iri, "invalid", mapped.records_read, mapped.actors,
-                len(mapped.graph), 0, 0, checked.blocking, checked.warnings,
+                triples, 0, 0, checked.blocking, checked.warnings,
             )  # fmt: skip
         report = None
         if checked.rejected_records:
@@ -139,8 +139,9 @@ def ingest_source(
             ) / f"{manifest.name}-rejected.csv"
             write_rejections(report_path, checked.reasons, set(checked.rejected_records))
             report = str(report_path)
+        link_coverage = coverage(staging, actors)
+        mapped.locators.clear()  # not needed any more; the bulk load wants the memory
         on_stage("loading")
-        new_lines = canonical_lines(checked.data)
         key = run_key()
         with StoreWriter(settings.store, settings.snapshots_kept) as writer:
             _refresh_ontology(writer, iris)
@@ -149,14 +150,23 @@ def ingest_source(
                 files=files, records_read=mapped.records_read,
                 records_loaded=mapped.records_read - len(checked.rejected_records),
                 records_rejected=len(checked.rejected_records),
-                warnings=len(checked.warnings), triples=len(mapped.graph), actors=len(actors),
+                warnings=len(checked.warnings), triples=triples, actors=len(actors),
             )  # fmt: skip
             run_graph = run_record(facts, iris)
             run_graph.add((URIRef(iris.runs_graph), DCTERMS.title, RdfLiteral(RUNS_GRAPH_TITLE)))
             record = canonical_lines(run_graph.serialize(format="nt", encoding="utf-8"))
-            added, removed = writer.replace_graph(
-                graph_iri, new_lines, also={iris.runs_graph: record}
-            )
+            if writer.is_empty(graph_iri):
+                incoming = writer.incoming(key)
+                staging.export_trig(incoming, graph_iri, {iris.runs_graph: record})
+                staging.release()
+                writer.load_trig(incoming)
+                added, removed = triples, 0
+            else:
+                lines = staging.lines()
+                staging.release()
+                added, removed = writer.replace_graph(
+                    graph_iri, lines, also={iris.runs_graph: record}
+                )
             identity.commit(resolution, manifest.name, registry)
             _refresh_identity(writer, registry, iris)
             on_stage("publishing")
@@ -165,9 +175,9 @@ def ingest_source(
         registry.close()
     return IngestOutcome(
         manifest.name, graph_iri, "unchanged" if not (added or removed) else "loaded",
-        mapped.records_read, len(actors), len(mapped.graph), added, removed, (), checked.warnings,
+        mapped.records_read, len(actors), triples, added, removed, (), checked.warnings,
         iris.thing("run", key), snapshot, checked.rejected_records, resolution.matched,
-        coverage(mapped.graph, actors), report, checked.reasons,
+        link_coverage, report, checked.reasons,
     )  # fmt: skip
 
 

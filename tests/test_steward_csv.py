@@ -145,20 +145,24 @@ def test_postcode_shared_by_two_municipalities_uses_the_name(tmp_path: Path) -> 
     ])  # fmt: skip
     mapped = map_source(load_manifest(source), Iris(BASE_IRI))
     units = {
-        str(o) for o in mapped.graph.objects(None, URIRef("http://data.europa.eu/m8g/adminUnit"))
+        str(o)
+        for o in mapped.to_graph().objects(None, URIRef("http://data.europa.eu/m8g/adminUnit"))
     }
     assert "http://vocab.belgif.be/auth/refnis2025/21009" in units  # Ixelles / Elsene
-    streets = set(mapped.graph.objects(None, URIRef("http://www.w3.org/ns/locn#thoroughfare")))
+    streets = set(mapped.to_graph().objects(None, URIRef("http://www.w3.org/ns/locn#thoroughfare")))
     assert streets == {Literal("Rue du Page", lang="fr"), Literal("Edelknaapstraat", lang="nl")}
-    assert set(mapped.graph.objects(None, URIRef("http://www.w3.org/ns/locn#postName"))) == {
+    assert set(mapped.to_graph().objects(None, URIRef("http://www.w3.org/ns/locn#postName"))) == {
         Literal("Elsene", lang="nl")
     }
-    assert set(mapped.graph.objects(None, SKOS.notation)) == {Literal("0876543270")}
-    assert not any(isinstance(t, BNode) for triple in mapped.graph for t in triple)
-    used = {p for _, p, _ in mapped.graph} | set(mapped.graph.objects(None, RDF.type))
+    assert set(mapped.to_graph().objects(None, SKOS.notation)) == {Literal("0876543270")}
+    assert not any(isinstance(t, BNode) for triple in mapped.to_graph() for t in triple)
+    used = {p for _, p, _ in mapped.to_graph()} | set(mapped.to_graph().objects(None, RDF.type))
     assert sorted(str(t) for t in used if not is_declared(t)) == []
     minted = {
-        str(t) for triple in mapped.graph for t in triple if str(t).startswith(BASE_IRI + "id/")
+        str(t)
+        for triple in mapped.to_graph()
+        for t in triple
+        if str(t).startswith(BASE_IRI + "id/")
     }
     assert minted <= set(mapped.locators)
 
@@ -213,7 +217,7 @@ def test_unknown_reference_and_bad_cells_are_located_violations(tmp_path: Path) 
         actor_a,
         URIRef(RELATIONS["member_of"]),
         URIRef(Iris(BASE_IRI).thing("actor", mapped_key("b"))),
-    ) in mapped.graph
+    ) in mapped.to_graph()
     assert mapped.records_read == 5 and mapped.actors == 3
 
 
@@ -230,7 +234,7 @@ def test_iris_follow_the_id_not_the_row_order(tmp_path: Path) -> None:
     rows = example_rows()
     write_csv(source, list(reversed(rows)))
     second = map_source(load_manifest(source), Iris(BASE_IRI))
-    assert set(first.graph) == set(second.graph)
+    assert set(first.to_graph()) == set(second.to_graph())
 
 
 @pytest.mark.parametrize(

@@ -11,13 +11,19 @@ from rdflib import Graph
 from creative_graph.iris import Iris
 from ingest.errors import Problem
 from ingest.manifest import SourceManifest
+from ingest.staging import Staging
 
 
 @dataclass
 class Mapped:
-    """What a mapper produced: the triples, plus what a report needs to point back at records."""
+    """What a mapper produced: the triples, plus what a report needs to point back at records.
 
-    graph: Graph
+    Small sources are built as an rdflib `graph`; mappers of sources that can be large write
+    N-Triples terms straight to `triples`. `staged()` gives the pipeline all of them in one place.
+    """
+
+    graph: Graph = field(default_factory=Graph)
+    triples: Staging = field(default_factory=Staging)
     records_read: int = 0
     actors: int = 0
     problems: list[Problem] = field(default_factory=list)
@@ -25,6 +31,18 @@ class Mapped:
     locators: dict[str, tuple[str, str]] = field(default_factory=dict)
     # predicate (prefixed) -> source field, to name the field a SHACL result is about
     fields: dict[str, str] = field(default_factory=dict)
+
+    def staged(self) -> Staging:
+        """Every triple the mapper produced, in the staging store (`graph` is moved there)."""
+        if len(self.graph):
+            self.triples.add_graph(self.graph)
+            self.graph = Graph()
+        self.triples.flush()
+        return self.triples
+
+    def to_graph(self) -> Graph:
+        """Every triple the mapper produced, as an rdflib graph (for tests and small sources)."""
+        return self.staged().to_graph()
 
 
 Mapper = Callable[[SourceManifest, Iris], Mapped]

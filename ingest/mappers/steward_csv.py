@@ -22,6 +22,10 @@ Who reports what:
 IRIs: actor, site, address, geometry, contact point, record and identifier share the key
 `record_key(source, id)`; a service's key adds its code. So a row keeps its IRIs as long as the
 steward keeps its id, whatever else changes.
+
+A steward's sheet can list a whole region's actors, so this mapper writes N-Triples terms
+straight to the staging store (`Mapped.triples`) instead of building an rdflib graph, which is
+what made 100,000 rows take minutes and gigabytes.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Graph, Literal, URIRef
+import pyoxigraph as ox
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SKOS
 
 from creative_graph.iris import Iris, record_key
@@ -42,15 +46,16 @@ from ingest.errors import Problem, SourceError
 from ingest.linking import Municipality, Reference, normalise_kbo
 from ingest.manifest import SourceManifest
 from ingest.mappers import Mapped
+from ingest.staging import iri, literal
 
 NAME_COLUMNS = {"name_en": "en", "name_fr": "fr", "name_nl": "nl"}
 DESCRIPTION_COLUMNS = {"description_en": "en", "description_fr": "fr", "description_nl": "nl"}
 # Relation column -> the direct triple it becomes (MODEL.md, relationship kinds).
 RELATIONS = {
-    "member_of": ORG.memberOf,
-    "partner_of": CG.partnerOf,
-    "hosted_by": CG.hostedBy,
-    "funded_by": SCHEMA.funder,
+    "member_of": iri(ORG.memberOf),
+    "partner_of": iri(CG.partnerOf),
+    "hosted_by": iri(CG.hostedBy),
+    "funded_by": iri(SCHEMA.funder),
 }
 # Every column of the template, in the template's order.
 COLUMNS = (
@@ -94,6 +99,35 @@ FIELDS = {
     "cg:hostedBy": "hosted_by",
     "schema:funder": "funded_by",
 }
+
+# The terms this mapper writes, as N-Triples.
+A = iri(RDF.type)
+ORGANIZATION, SERVICE, CONTACT_POINT = (
+    iri(ORG.Organization),
+    iri(SCHEMA.Service),
+    iri(CV.ContactPoint),
+)
+IDENTIFIER, SITE, ADDRESS = iri(ADMS.Identifier), iri(ORG.Site), iri(LOCN.Address)
+GEOMETRY, ENTITY, WKT = iri(GEO.Geometry), iri(PROV.Entity), str(GEO.wktLiteral)
+PREF_LABEL, CLASSIFICATION, AUDIENCE = (
+    iri(SKOS.prefLabel),
+    iri(ORG.classification),
+    iri(DCTERMS.audience),
+)
+SECTOR, PROVIDER, TYPE = iri(CV.sector), iri(SCHEMA.provider), iri(DCTERMS.type)
+DESCRIPTION, HOMEPAGE, CONTACT = iri(DCTERMS.description), iri(FOAF.homepage), iri(CV.contactPoint)
+EMAIL, TELEPHONE, HAS_IDENTIFIER = iri(CV.email), iri(CV.telephone), iri(ADMS.identifier)
+NOTATION, CONFORMS_TO = iri(SKOS.notation), iri(DCTERMS.conformsTo)
+KBO_SCHEME = iri(concept("identifier-scheme", "be-kbo"))
+PRIMARY_SITE, HAS_ADDRESS, THOROUGHFARE = (
+    iri(ORG.hasPrimarySite),
+    iri(LOCN.address),
+    iri(LOCN.thoroughfare),
+)
+LOCATOR, POST_CODE, POST_NAME = iri(LOCN.locatorDesignator), iri(LOCN.postCode), iri(LOCN.postName)
+ADMIN_L1, ADMIN_L2, ADMIN_UNIT = iri(LOCN.adminUnitL1), iri(LOCN.adminUnitL2), iri(CV.adminUnit)
+HAS_GEOMETRY, AS_WKT = iri(GEO.hasGeometry), iri(GEO.asWKT)
+DERIVED_FROM, IDENTIFIER_TEXT = iri(PROV.wasDerivedFrom), iri(DCTERMS.identifier)
 
 _CODE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _UNSAFE_IRI = re.compile(r'[\s<>"{}|\\^`]')
@@ -207,7 +241,7 @@ def _header(path: Path, cells: list[str]) -> list[str]:
 
 
 def map_source(manifest: SourceManifest, iris: Iris) -> Mapped:
-    mapped = Mapped(graph=Graph(), fields=dict(FIELDS))
+    mapped = Mapped(fields=dict(FIELDS))
     reference = Reference()
     taken: dict[str, str] = {}  # id -> "row N of file": ids key IRIs, so unique in the source
     for path in manifest.files:
@@ -224,26 +258,29 @@ class _RowMapper:
         self, file: str, row: Row, source: str, iris: Iris, reference: Reference, mapped: Mapped
     ) -> None:
         self.file, self.row, self.source, self.iris = file, row, source, iris
-        self.reference, self.mapped, self.graph = reference, mapped, mapped.graph
+        self.reference, self.mapped = reference, mapped
+        self.add = mapped.triples.add
         self.key = record_key(source, row.id)
+        self.where = (file, row.locator)
         self.actor = self.node("actor")
 
-    def node(self, kind: str, key: str | None = None) -> URIRef:
-        iri = URIRef(self.iris.thing(kind, key or self.key))
-        self.mapped.locators[str(iri)] = (self.file, self.row.locator)
-        return iri
+    def node(self, kind: str, key: str | None = None) -> str:
+        """Mint the IRI of a node of this row; returns it as an N-Triples term."""
+        value = self.iris.thing(kind, key or self.key)
+        self.mapped.locators[value] = self.where
+        return f"<{value}>"
 
     def problem(self, column: str, value: str, message: str, severity: str = "Violation") -> None:
         self.mapped.problems.append(
             Problem(self.file, self.row.locator, column, value, message, severity)
         )
 
-    def concepts(self, column: str, scheme: str) -> list[URIRef]:
+    def concepts(self, column: str, scheme: str) -> list[str]:
         found = []
         for value in self.row.values(column):
             code = value.lower()
             if _CODE.match(code):
-                found.append(URIRef(concept(scheme, code)))
+                found.append(iri(concept(scheme, code)))
             else:
                 self.problem(
                     column, value,
@@ -252,43 +289,43 @@ class _RowMapper:
                 )  # fmt: skip
         return found
 
-    def map(self, iri_of: dict[str, URIRef]) -> None:
-        graph, actor, row = self.graph, self.actor, self.row
+    def map(self, iri_of: dict[str, str]) -> None:
+        add, actor, row = self.add, self.actor, self.row
         record = self.node("record")
-        graph.add((actor, RDF.type, ORG.Organization))
+        add(actor, A, ORGANIZATION)
         for column, language in NAME_COLUMNS.items():
             if row.get(column):
-                graph.add((actor, SKOS.prefLabel, Literal(row.get(column), lang=language)))
+                add(actor, PREF_LABEL, literal(row.get(column), lang=language))
         for kind in self.concepts("type", "actor-type")[:1]:
-            graph.add((actor, ORG.classification, kind))
+            add(actor, CLASSIFICATION, kind)
         if len(row.values("type")) > 1:
             self.problem(
                 "type", row.get("type"), "give one actor type; the first one is used", "Warning"
             )
         audiences = self.concepts("target_groups", "target-group")
         for audience in audiences:
-            graph.add((actor, DCTERMS.audience, audience))
+            add(actor, AUDIENCE, audience)
         for sector in self.concepts("sectors", "sector"):
-            graph.add((actor, CV.sector, sector))
+            add(actor, SECTOR, sector)
         for service_type in self.concepts("services", "service-type"):
-            code = str(service_type).rsplit("/", 1)[1]
+            code = service_type[:-1].rsplit("/", 1)[1]
             service = self.node("service", record_key(self.source, f"{row.id}/service/{code}"))
-            graph.add((service, RDF.type, SCHEMA.Service))
-            graph.add((service, SCHEMA.provider, actor))
-            graph.add((service, DCTERMS.type, service_type))
+            add(service, A, SERVICE)
+            add(service, PROVIDER, actor)
+            add(service, TYPE, service_type)
             for audience in audiences:
-                graph.add((service, DCTERMS.audience, audience))
+                add(service, AUDIENCE, audience)
         for column, language in DESCRIPTION_COLUMNS.items():
             if row.get(column):
-                graph.add((actor, DCTERMS.description, Literal(row.get(column), lang=language)))
+                add(actor, DESCRIPTION, literal(row.get(column), lang=language))
         self.website()
         self.contact()
         self.identifier()
         self.site()
         self.relations(iri_of)
-        graph.add((actor, PROV.wasDerivedFrom, record))
-        graph.add((record, RDF.type, PROV.Entity))
-        graph.add((record, DCTERMS.identifier, Literal(row.id)))
+        add(actor, DERIVED_FROM, record)
+        add(record, A, ENTITY)
+        add(record, IDENTIFIER_TEXT, literal(row.id))
 
     def website(self) -> None:
         value = self.row.get("website")
@@ -301,19 +338,24 @@ class _RowMapper:
                 "without spaces, e.g. https://www.example.be/",
             )  # fmt: skip
             return
-        self.graph.add((self.actor, FOAF.homepage, URIRef(value)))
+        try:
+            ox.NamedNode(value)  # the store's own IRI check (RFC 3987), before it sees the row
+        except ValueError as error:
+            self.problem("website", value, f"not a valid web address: {error}")
+            return
+        self.add(self.actor, HOMEPAGE, iri(value))
 
     def contact(self) -> None:
         email, phone = self.row.get("email"), self.row.get("phone")
         if not (email or phone):
             return
         contact = self.node("contact")
-        self.graph.add((self.actor, CV.contactPoint, contact))
-        self.graph.add((contact, RDF.type, CV.ContactPoint))
+        self.add(self.actor, CONTACT, contact)
+        self.add(contact, A, CONTACT_POINT)
         if email:
-            self.graph.add((contact, CV.email, Literal(email)))
+            self.add(contact, EMAIL, literal(email))
         if phone:
-            self.graph.add((contact, CV.telephone, Literal(phone)))
+            self.add(contact, TELEPHONE, literal(phone))
 
     def identifier(self) -> None:
         raw = self.row.get("enterprise_number")
@@ -323,12 +365,10 @@ class _RowMapper:
         # reports it with row and column; the steward must fix the cell.
         number = normalise_kbo(raw) or raw
         identifier = self.node("identifier")
-        self.graph.add((self.actor, ADMS.identifier, identifier))
-        self.graph.add((identifier, RDF.type, ADMS.Identifier))
-        self.graph.add((identifier, SKOS.notation, Literal(number)))
-        self.graph.add(
-            (identifier, DCTERMS.conformsTo, URIRef(concept("identifier-scheme", "be-kbo")))
-        )
+        self.add(self.actor, HAS_IDENTIFIER, identifier)
+        self.add(identifier, A, IDENTIFIER)
+        self.add(identifier, NOTATION, literal(number))
+        self.add(identifier, CONFORMS_TO, KBO_SCHEME)
 
     def coordinates(self) -> tuple[float, float] | None:
         texts = {c: self.row.get(c) for c in ("longitude", "latitude")}
@@ -391,50 +431,50 @@ class _RowMapper:
         if position is None and not any(row.get(c) for c in address_columns):
             return
         site, address = self.node("site"), self.node("address")
-        graph = self.graph
-        graph.add((self.actor, ORG.hasPrimarySite, site))
-        graph.add((site, RDF.type, ORG.Site))
-        graph.add((site, LOCN.address, address))
-        graph.add((address, RDF.type, LOCN.Address))
+        add = self.add
+        add(self.actor, PRIMARY_SITE, site)
+        add(site, A, SITE)
+        add(site, HAS_ADDRESS, address)
+        add(address, A, ADDRESS)
         for part in (p.strip() for p in row.get("street").split("/")):
             if part:
-                graph.add((address, LOCN.thoroughfare, Literal(part, lang=street_language(part))))
+                add(address, THOROUGHFARE, literal(part, lang=street_language(part)))
         if row.get("number"):
-            graph.add((address, LOCN.locatorDesignator, Literal(row.get("number"))))
+            add(address, LOCATOR, literal(row.get("number")))
         if row.get("postcode"):
-            graph.add((address, LOCN.postCode, Literal(row.get("postcode"))))
+            add(address, POST_CODE, literal(row.get("postcode")))
         country = self.country()
-        graph.add((address, LOCN.adminUnitL1, Literal(country)))
+        add(address, ADMIN_L1, literal(country))
         country_iri = self.reference.country_iri(country)
         if country_iri:
-            graph.add((address, CV.adminUnit, URIRef(country_iri)))
+            add(address, ADMIN_UNIT, iri(country_iri))
         else:
             self.problem("country", country, "not an ISO 3166 alpha-2 country code", "Warning")
         municipality = self.municipality(position)
         name = row.get("municipality")
         if municipality is not None:
-            graph.add((address, CV.adminUnit, URIRef(municipality.iri)))
-            graph.add((address, CV.adminUnit, URIRef(municipality.nuts3_iri)))
-            graph.add((address, LOCN.adminUnitL2, Literal(municipality.name_fr, lang="fr")))
-            graph.add((address, LOCN.adminUnitL2, Literal(municipality.name_nl, lang="nl")))
+            add(address, ADMIN_UNIT, iri(municipality.iri))
+            add(address, ADMIN_UNIT, iri(municipality.nuts3_iri))
+            add(address, ADMIN_L2, literal(municipality.name_fr, lang="fr"))
+            add(address, ADMIN_L2, literal(municipality.name_nl, lang="nl"))
         if name:
             for language in _name_languages(name, municipality):
-                graph.add((address, LOCN.postName, Literal(name, lang=language)))
+                add(address, POST_NAME, literal(name, lang=language))
         if position is not None:
             geometry = self.node("geometry")
             lon, lat = position
-            graph.add((site, GEO.hasGeometry, geometry))
-            graph.add((geometry, RDF.type, GEO.Geometry))
+            add(site, HAS_GEOMETRY, geometry)
+            add(geometry, A, GEOMETRY)
             wkt = f"POINT({_decimal(lon)} {_decimal(lat)})"
-            graph.add((geometry, GEO.asWKT, Literal(wkt, datatype=GEO.wktLiteral)))
+            add(geometry, AS_WKT, literal(wkt, datatype=WKT))
 
-    def relations(self, iri_of: dict[str, URIRef]) -> None:
+    def relations(self, iri_of: dict[str, str]) -> None:
         for column, predicate in RELATIONS.items():
             for target in self.row.values(column):
                 if target == self.row.id:
                     self.problem(column, target, "a row cannot refer to itself")
                 elif target in iri_of:
-                    self.graph.add((self.actor, predicate, iri_of[target]))
+                    self.add(self.actor, predicate, iri_of[target])
                 else:
                     # only for the error message: a case-insensitive look-up of the id meant
                     close = [key for key in iri_of if key.lower() == target.lower()]
@@ -472,7 +512,7 @@ def _map_file(
         else:
             taken[row.id] = f"row {row.line} of {file}"
             valid.append(row)
-    iri_of = {row.id: URIRef(iris.thing("actor", record_key(source, row.id))) for row in valid}
+    iri_of = {row.id: iri(iris.thing("actor", record_key(source, row.id))) for row in valid}
     for row in valid:
         _RowMapper(file, row, source, iris, reference, mapped).map(iri_of)
         mapped.actors += 1
