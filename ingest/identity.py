@@ -162,6 +162,11 @@ def resolve(
     }
     # a value several actors of this very source share (a university host) identifies none of them
     shared = Counter(pair for keys in keys_of.values() for pair in keys)
+    claims = registry.claims_of_others(
+        source,
+        ((k, value) for (kind, value) in shared for k in REGION_MATCHES.get(kind, (kind,))),
+    )
+    known_records = registry.record_keys(source)
     for actor, all_keys in keys_of.items():
         local = actor.removeprefix(prefix)
         keys = [pair for pair in all_keys if shared[pair] == 1]
@@ -169,11 +174,11 @@ def resolve(
         for kind, value in keys:
             # a name within a region is evidence only when one side's municipality is unknown
             kinds = REGION_MATCHES.get(kind, (kind,))
-            claimed = set().union(*(registry.claimed_by_others(source, k, value) for k in kinds))
+            claimed = set().union(*(claims.get((k, value), set()) for k in kinds))
             if len(claimed) == 1:  # ambiguous evidence merges nothing
                 found.setdefault(kind.removesuffix("-unplaced"), set()).update(claimed)
         strong = set().union(*(found.get(kind, set()) for kind in STRONG))
-        known = registry.record_key(source, local)
+        known = known_records.get(local)
         if known:
             canonical = known
         elif strong:
@@ -217,8 +222,9 @@ def apply(mapped: Mapped, renames: dict[str, str]) -> None:
 
 def commit(resolution: Resolution, source: str, registry: Registry) -> None:
     """Persist what `resolve` decided, after the store has accepted the data."""
-    for key in set(resolution.records.values()) | {k for pair in resolution.merges for k in pair}:
-        registry.ensure_actor(key)
+    registry.ensure_actors(
+        set(resolution.records.values()) | {k for pair in resolution.merges for k in pair}
+    )
     for younger, older in resolution.merges:
         registry.replace(younger, older)
     registry.set_records(source, resolution.records)

@@ -41,10 +41,15 @@ class Municipality:
         return NUTS + self.nuts3
 
 
+_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
+
+
 def _key(text: str) -> str:
     """Accent-, case- and punctuation-insensitive form of a name."""
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+    if not text.isascii():  # ASCII has no accents to strip: skip the slow per-character pass
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_NOT_ALPHANUMERIC.sub(" ", text.lower()).split())
 
 
 class Reference:
@@ -150,11 +155,13 @@ def website_host(url: str) -> str | None:
     return host.removeprefix("www.") or None
 
 
-_LEGAL_FORMS = r"\b(asbl|vzw|aisbl|ivzw|sprl|bvba|srl|bv|sa|nv|scrl|cvba|sc|cv|ltd|cic|llp)\b"
+_LEGAL_FORMS = re.compile(
+    r"\b(asbl|vzw|aisbl|ivzw|sprl|bvba|srl|bv|sa|nv|scrl|cvba|sc|cv|ltd|cic|llp)\b"
+)
+_ARTICLES = re.compile(r"\b(le|la|les|l|de|het|the|du|des|van)\b")
 
 
 def name_key(name: str) -> str:
     """A name for matching: no accents, case, punctuation, articles or legal forms."""
-    key = re.sub(_LEGAL_FORMS, " ", _key(name))
-    key = re.sub(r"\b(le|la|les|l|de|het|the|du|des|van)\b", " ", key)
+    key = _ARTICLES.sub(" ", _LEGAL_FORMS.sub(" ", _key(name)))
     return " ".join(key.split())

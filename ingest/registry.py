@@ -8,7 +8,7 @@ one (never deleted, never reused), so its IRI still resolves to the survivor.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,24 +55,54 @@ class Registry:
         row = self._db.execute("SELECT created FROM actors WHERE key = ?", (key,)).fetchone()
         return row[0] if row else "9999"
 
-    def record_key(self, source: str, local: str) -> str | None:
-        row = self._db.execute(
-            "SELECT key FROM records WHERE source = ? AND local = ?", (source, local)
-        ).fetchone()
-        return self.survivor(row[0]) if row else None
+    def record_keys(self, source: str) -> dict[str, str]:
+        """Every record of `source` -> the key that stands for its actor now."""
+        follow = self._follower()
+        rows = self._db.execute("SELECT local, key FROM records WHERE source = ?", (source,))
+        return {local: follow(key) for local, key in rows}
 
-    def claimed_by_others(self, source: str, kind: str, value: str) -> set[str]:
-        """Keys that other sources' actors hold for this match key (e.g. an enterprise number)."""
-        rows = self._db.execute(
-            "SELECT key FROM claims WHERE kind = ? AND value = ? AND source != ?",
-            (kind, value, source),
+    def _follower(self) -> Callable[[str], str]:
+        """`survivor` for many keys: the replacements are read once."""
+        replaced = dict(
+            self._db.execute("SELECT key, replaced_by FROM actors WHERE replaced_by IS NOT NULL")
         )
-        return {self.survivor(key) for (key,) in rows}
 
-    def ensure_actor(self, key: str) -> None:
-        self._db.execute(
+        def follow(key: str) -> str:
+            seen = {key}
+            while key in replaced and replaced[key] not in seen:
+                key = replaced[key]
+                seen.add(key)
+            return key
+
+        return follow
+
+    def claims_of_others(
+        self, source: str, wanted: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], set[str]]:
+        """For each wanted (kind, value): the keys other sources' actors hold for it.
+
+        One join against a temporary table instead of a query per match key.
+        """
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (kind TEXT, value TEXT)")
+        self._db.execute("DELETE FROM wanted")
+        self._db.executemany("INSERT INTO wanted VALUES (?, ?)", sorted(set(wanted)))
+        rows = self._db.execute(
+            "SELECT c.kind, c.value, c.key FROM wanted w JOIN claims c "
+            "ON c.kind = w.kind AND c.value = w.value WHERE c.source != ?",
+            (source,),
+        ).fetchall()
+        self._db.execute("DELETE FROM wanted")
+        follow = self._follower()
+        found: dict[tuple[str, str], set[str]] = {}
+        for kind, value, key in rows:
+            found.setdefault((kind, value), set()).add(follow(key))
+        return found
+
+    def ensure_actors(self, keys: Iterable[str]) -> None:
+        created = datetime.now(UTC).isoformat()
+        self._db.executemany(
             "INSERT OR IGNORE INTO actors (key, created) VALUES (?, ?)",
-            (key, datetime.now(UTC).isoformat()),
+            [(key, created) for key in sorted(keys)],
         )
 
     def replace(self, key: str, survivor: str) -> None:
@@ -81,7 +111,7 @@ class Registry:
     def set_records(self, source: str, records: dict[str, str]) -> None:
         self._db.executemany(
             "INSERT OR REPLACE INTO records (source, local, key) VALUES (?, ?, ?)",
-            [(source, local, key) for local, key in records.items()],
+            sorted((source, local, key) for local, key in records.items()),
         )
 
     def set_claims(self, source: str, claims: Iterable[tuple[str, str, str]]) -> None:
@@ -89,7 +119,7 @@ class Registry:
         self._db.execute("DELETE FROM claims WHERE source = ?", (source,))
         self._db.executemany(
             "INSERT OR REPLACE INTO claims (source, kind, value, key) VALUES (?, ?, ?, ?)",
-            [(source, kind, value, key) for kind, value, key in claims],
+            sorted((source, kind, value, key) for kind, value, key in claims),
         )
 
     def replacements(self) -> list[tuple[str, str]]:

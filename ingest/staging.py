@@ -9,6 +9,8 @@ pyoxigraph in ~1.4 GB. The data lives in the store's default graph.
 
 from __future__ import annotations
 
+import csv
+import ctypes
 import io
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -47,12 +49,6 @@ def term(node: object) -> str:
     raise TypeError(f"not an RDF term: {node!r}")
 
 
-def _value(node: object) -> str:
-    if isinstance(node, ox.NamedNode | ox.Literal | ox.BlankNode):
-        return node.value
-    return str(node)
-
-
 class Staging:
     """In-memory triples written by a mapper, then queried and rewritten by the pipeline."""
 
@@ -79,7 +75,9 @@ class Staging:
     def flush(self) -> None:
         if self._pending:
             text, self._pending = "".join(self._pending), []
-            self.store.load(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+            # lenient: skip re-validating IRIs that `add`'s callers built from checked parts
+            # (~15% faster); graphs from `add_graph` and `load` are parsed strictly
+            self.store.load(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, lenient=True)
 
     # ---- reading ------------------------------------------------------------------------
 
@@ -94,13 +92,20 @@ class Staging:
         return len(self.store)
 
     def select(self, query: str) -> Iterator[tuple[str, ...]]:
-        """Rows of a SELECT query as tuples of lexical values, in the order of its variables."""
+        """Rows of a SELECT query as tuples of lexical values, in the order of its variables.
+
+        IRIs without brackets, literals without quotes, tags or types, blank nodes as `_:id`,
+        unbound as "". The results go through SPARQL CSV, parsed by the csv module: about twice
+        as fast as reading pyoxigraph's solution objects one term at a time.
+        """
         self.flush()
         results = self.store.query(query)
         assert isinstance(results, ox.QuerySolutions)
-        names = [variable.value for variable in results.variables]
-        for solution in results:
-            yield tuple(_value(solution[name]) for name in names)
+        body = results.serialize(format=ox.QueryResultsFormat.CSV)
+        rows = csv.reader(io.StringIO(body.decode("utf-8"), newline=""))
+        next(rows)  # the header: the variables
+        for row in rows:
+            yield tuple(row)
 
     def ask(self, query: str) -> bool:
         self.flush()
@@ -166,3 +171,17 @@ class Staging:
         """Free the memory the triples take (before the store on disk loads them)."""
         self._store = None
         self._pending = []
+        _return_free_memory()
+
+
+def _return_free_memory() -> None:
+    """Ask glibc to give freed heap pages back to the system.
+
+    The staging store frees ~1.4 GB per 100,000 actors just before the bulk load needs as
+    much; without this, glibc keeps most of it and the process peaks at the sum of both.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (macOS, musl): nothing to do
+        return
+    libc.malloc_trim(0)
