@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 import ctypes
 import io
+import queue
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -55,6 +57,7 @@ class Staging:
     def __init__(self) -> None:
         self._store: ox.Store | None = ox.Store()
         self._pending: list[str] = []
+        self._loader: _Loader | None = None
 
     # ---- writing ------------------------------------------------------------------------
 
@@ -62,7 +65,15 @@ class Staging:
         """Add one triple given as N-Triples terms (see `iri`, `literal`)."""
         self._pending.append(f"{subject} {predicate} {obj} .\n")
         if len(self._pending) >= BATCH:
-            self.flush()
+            self._submit()
+
+    def _submit(self) -> None:
+        """Hand the buffered lines to the loader thread; the mapper goes on meanwhile."""
+        if self._pending:
+            text, self._pending = "".join(self._pending), []
+            if self._loader is None:
+                self._loader = _Loader(self.store)
+            self._loader.put(text.encode("utf-8"))
 
     def add_graph(self, graph: Graph) -> None:
         self.flush()
@@ -73,11 +84,11 @@ class Staging:
         self.store.load(ntriples, format=ox.RdfFormat.N_TRIPLES)
 
     def flush(self) -> None:
-        if self._pending:
-            text, self._pending = "".join(self._pending), []
-            # lenient: skip re-validating IRIs that `add`'s callers built from checked parts
-            # (~15% faster); graphs from `add_graph` and `load` are parsed strictly
-            self.store.load(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+        """Wait until every triple added so far is in the store."""
+        self._submit()
+        if self._loader is not None:
+            loader, self._loader = self._loader, None
+            loader.finish()
 
     # ---- reading ------------------------------------------------------------------------
 
@@ -169,9 +180,46 @@ class Staging:
 
     def release(self) -> None:
         """Free the memory the triples take (before the store on disk loads them)."""
+        if self._loader is not None:
+            self._loader.finish()
+            self._loader = None
         self._store = None
         self._pending = []
         _return_free_memory()
+
+
+class _Loader:
+    """One thread parsing batches of N-Triples into the store while the mapper makes more.
+
+    pyoxigraph releases the GIL while it parses, so mapping (Python) and loading (Rust) use
+    two cores. At most two batches wait, which bounds the memory they take.
+    """
+
+    def __init__(self, store: ox.Store) -> None:
+        self._store = store
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="staging-loader", daemon=True)
+        self._thread.start()
+
+    def put(self, data: bytes) -> None:
+        self._queue.put(data)
+
+    def _run(self) -> None:
+        while (data := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    # lenient: skip re-validating IRIs that `add`'s callers built from checked
+                    # parts (~15% faster); `add_graph` and `load` parse strictly
+                    self._store.load(data, format=ox.RdfFormat.N_TRIPLES, lenient=True)
+                except BaseException as error:  # re-raised in the mapper's thread by finish()
+                    self._error = error
+
+    def finish(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _return_free_memory() -> None:
