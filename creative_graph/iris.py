@@ -7,6 +7,7 @@ Run keys are time-ordered (ULID layout) because runs are events, not records.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import time
@@ -24,10 +25,18 @@ def _base32(number: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
+# RFC 4648 base32 digits -> Crockford's, digit for digit (both are 5 bits, most significant first)
+_FROM_RFC4648 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
+
+
 def record_key(source: str, record_id: str) -> str:
-    """Stable opaque key of one record of one source."""
+    """Stable opaque key of one record of one source: the first 65 bits of a SHA-256.
+
+    Same value as `_base32(first 65 bits, 13)`, computed by the C base32 encoder because an
+    ingest mints a key for every node of every record (about 7 per actor).
+    """
     digest = hashlib.sha256(f"{source}\x1f{record_id}".encode()).digest()
-    return _base32(int.from_bytes(digest[:9], "big") >> (72 - 5 * KEY_LENGTH), KEY_LENGTH)
+    return base64.b32encode(digest[:10]).translate(_FROM_RFC4648)[:KEY_LENGTH].decode("ascii")
 
 
 def run_key(now_ms: int | None = None) -> str:

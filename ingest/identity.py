@@ -112,11 +112,7 @@ def match_keys(facts: Evidence, region: str | None = None) -> Iterator[tuple[str
             yield "kbo", number
     for homepage in facts.homepages:
         host = website_host(homepage)
-        if (
-            host
-            and host not in PLATFORM_HOSTS
-            and not any(host.endswith("." + p) for p in PLATFORM_HOSTS)
-        ):
+        if host and not _on_platform(host):
             yield "host", host
     units = facts.units
     municipalities = {u.removeprefix(REFNIS) for u in units if u.startswith(REFNIS)}
@@ -134,6 +130,12 @@ def match_keys(facts: Evidence, region: str | None = None) -> Iterator[tuple[str
             yield "name", f"{key}|{municipality}"
         for nuts3 in regions:
             yield ("name-region" if placed else "name-region-unplaced"), f"{key}|{nuts3}"
+
+
+def _on_platform(host: str) -> bool:
+    """True for a platform host or any of its subdomains (someone.wordpress.com)."""
+    labels = host.split(".")
+    return any(".".join(labels[i:]) in PLATFORM_HOSTS for i in range(len(labels) - 1))
 
 
 def organisations(staging: Staging) -> list[str]:
@@ -222,6 +224,12 @@ def apply(mapped: Mapped, renames: dict[str, str]) -> None:
 
 def commit(resolution: Resolution, source: str, registry: Registry) -> None:
     """Persist what `resolve` decided, after the store has accepted the data."""
+    write(resolution, source, registry)
+    registry.commit()
+
+
+def write(resolution: Resolution, source: str, registry: Registry) -> None:
+    """Write what `resolve` decided into the registry's open transaction, without committing."""
     registry.ensure_actors(
         set(resolution.records.values()) | {k for pair in resolution.merges for k in pair}
     )
@@ -229,7 +237,6 @@ def commit(resolution: Resolution, source: str, registry: Registry) -> None:
         registry.replace(younger, older)
     registry.set_records(source, resolution.records)
     registry.set_claims(source, resolution.claims)
-    registry.commit()
 
 
 def identity_graph(registry: Registry, iris: Iris) -> Graph:

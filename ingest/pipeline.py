@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -159,7 +160,12 @@ def ingest_source(
                 incoming = writer.incoming(key)
                 staging.export_trig(incoming, graph_iri, {iris.runs_graph: record})
                 staging.release()
-                writer.load_trig(incoming)
+                # the registry's rows are written while the store loads (pyoxigraph releases
+                # the GIL) and committed only once the load has succeeded
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    loading = pool.submit(writer.load_trig, incoming)
+                    identity.write(resolution, manifest.name, registry)
+                    loading.result()
                 added, removed = triples, 0
             else:
                 lines = staging.lines()
@@ -167,7 +173,8 @@ def ingest_source(
                 added, removed = writer.replace_graph(
                     graph_iri, lines, also={iris.runs_graph: record}
                 )
-            identity.commit(resolution, manifest.name, registry)
+                identity.write(resolution, manifest.name, registry)
+            registry.commit()
             _refresh_identity(writer, registry, iris)
             on_stage("publishing")
             snapshot = writer.publish()

@@ -212,3 +212,16 @@ def test_a_name_without_address_matches_in_its_region_whatever_the_order(
     assert keys["venues"] == keys["subsidies"]
     assert keys["other"].isdisjoint(keys["venues"])
     registry.close()
+
+
+def test_platform_hosts_and_their_subdomains_identify_nobody() -> None:
+    facts = identity.Evidence(
+        homepages=[
+            "https://www.facebook.com/somehub",
+            "https://somehub.wordpress.com/",
+            "https://notfacebook.com/",
+            "https://hub.example.be/",
+        ]
+    )
+    hosts = {value for kind, value in identity.match_keys(facts) if kind == "host"}
+    assert hosts == {"notfacebook.com", "hub.example.be"}
