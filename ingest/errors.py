@@ -17,7 +17,7 @@ class SourceError(Exception):
         super().__init__(f"{where}: {message}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with one record, located for the steward who has to fix it."""
 

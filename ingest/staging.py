@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import ctypes
+import gc
 import io
 import queue
 import threading
@@ -185,6 +186,7 @@ class Staging:
             self._loader = None
         self._store = None
         self._pending = []
+        gc.collect()
         _return_free_memory()
 
 
