@@ -34,6 +34,7 @@ import csv
 import math
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,8 +170,11 @@ class Row:
         return seen
 
 
-def read_rows(path: Path) -> list[Row]:
-    """The data rows of a steward CSV, or `SourceError` naming the file and line."""
+def read_rows(path: Path) -> Iterator[Row]:
+    """The data rows of a steward CSV, one at a time; `SourceError` names the file and line.
+
+    A generator, so that 100,000 rows (~230 MB as dicts) never sit in memory together.
+    """
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError as error:
@@ -183,7 +187,6 @@ def read_rows(path: Path) -> list[Row]:
             line,
         ) from error
     reader = csv.reader(text.splitlines(keepends=True), strict=True)
-    rows: list[Row] = []
     header: list[str] | None = None
     previous_end = 0
     try:
@@ -202,12 +205,11 @@ def read_rows(path: Path) -> list[Row]:
                     "(a missing or extra comma, or a value with a comma that is not quoted?)",
                     start,
                 )
-            rows.append(Row(start, {c: v.strip() for c, v in zip(header, cells, strict=False)}))
+            yield Row(start, {c: v.strip() for c, v in zip(header, cells, strict=False)})
     except csv.Error as error:
         raise SourceError(path, f"not valid CSV: {error}", reader.line_num) from error
     if header is None:
         raise SourceError(path, "empty file: expected a header row with the template's columns", 1)
-    return rows
 
 
 def _header(path: Path, cells: list[str]) -> list[str]:
@@ -245,9 +247,7 @@ def map_source(manifest: SourceManifest, iris: Iris) -> Mapped:
     reference = Reference()
     taken: dict[str, str] = {}  # id -> "row N of file": ids key IRIs, so unique in the source
     for path in manifest.files:
-        rows = read_rows(path)
-        mapped.records_read += len(rows)
-        _map_file(path.name, rows, manifest.name, iris, reference, mapped, taken)
+        _map_file(path, manifest.name, iris, reference, mapped, taken)
     return mapped
 
 
@@ -487,16 +487,19 @@ class _RowMapper:
 
 
 def _map_file(
-    file: str,
-    rows: list[Row],
+    path: Path,
     source: str,
     iris: Iris,
     reference: Reference,
     mapped: Mapped,
     taken: dict[str, str],
 ) -> None:
-    valid: list[Row] = []
-    for row in rows:
+    """Two passes over the file: the ids first (relations may point forward), then the rows."""
+    file = path.name
+    valid: set[int] = set()  # lines of the rows that get mapped
+    iri_of: dict[str, str] = {}
+    for row in read_rows(path):
+        mapped.records_read += 1
         if not row.id:
             mapped.problems.append(
                 Problem(file, row.locator, "id", "", "every row needs an id (its stable key)")
@@ -511,11 +514,12 @@ def _map_file(
             )  # fmt: skip
         else:
             taken[row.id] = f"row {row.line} of {file}"
-            valid.append(row)
-    iri_of = {row.id: iri(iris.thing("actor", record_key(source, row.id))) for row in valid}
-    for row in valid:
-        _RowMapper(file, row, source, iris, reference, mapped).map(iri_of)
-        mapped.actors += 1
+            valid.add(row.line)
+            iri_of[row.id] = iri(iris.thing("actor", record_key(source, row.id)))
+    for row in read_rows(path):
+        if row.line in valid:
+            _RowMapper(file, row, source, iris, reference, mapped).map(iri_of)
+            mapped.actors += 1
 
 
 def street_language(street: str) -> str:
