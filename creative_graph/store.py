@@ -239,12 +239,14 @@ class StoreReader:
         graph_format: ox.RdfFormat | None,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        base_iri: str | None = None,
     ) -> QueryOutput | ResultKind:
         """Run `query` and serialise its results with the format matching its kind.
 
         Returns the kind alone (nothing serialised) when no format was given for it, so the
         caller can answer 406. Without `default_graphs`, the default graph is the union of all
-        named graphs. Raises `SyntaxError` for a malformed query and `OSError` for store errors.
+        named graphs; relative IRIs resolve against `base_iri`. Raises `SyntaxError` for a
+        malformed query and `OSError` for store errors.
         """
         snapshot, store = self._current()
         options: dict[str, object] = {}
@@ -254,7 +256,7 @@ class StoreReader:
             options["use_default_graph_as_union"] = True
         if named_graphs:
             options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-        results = store.query(query, **options)
+        results = store.query(query, base_iri=base_iri, **options)
         if isinstance(results, ox.QueryTriples):
             if graph_format is None:
                 return "graph"

@@ -211,6 +211,8 @@ def router(
                 "graph": GRAPH_FORMATS[graph_type].media_type if graph_type else None,
                 "default_graphs": [v for k, v in params if k == "default-graph-uri"],
                 "named_graphs": [v for k, v in params if k == "named-graph-uri"],
+                # relative IRIs in a query resolve against the endpoint (SPARQL 1.1 Protocol 2.1.4)
+                "base_iri": settings.base_iri + "sparql",
             }
             output = await run_in_threadpool(pool.run, request_for_worker)
         except ProtocolError as error:

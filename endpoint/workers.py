@@ -62,6 +62,7 @@ def _serve(directory: str, connection: Connection) -> None:
                 graph_format=_format(ox.RdfFormat, request["graph"]),
                 default_graphs=request["default_graphs"],
                 named_graphs=request["named_graphs"],
+                base_iri=request.get("base_iri"),
             )
         except SyntaxError as error:
             connection.send({"syntax": str(error)})
