@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="SPARQL endpoints a federated SERVICE may call (a JSON list); none by default.",
     )
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description="Origins whose web pages may query and read the site from a browser "
+        '(CORS; a JSON list); `["*"]`: any, `[]`: none.',
+    )
     snapshots_kept: int = Field(
         default=3,
         ge=2,

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -42,6 +43,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Linked data about a creative ecosystem, with a SPARQL 1.1 endpoint.",
     )
     app.state.settings = settings
+    if settings.cors_origins:
+        # reads are public, so any page may run queries from a browser (YASGUI elsewhere,
+        # notebooks); no credentials are ever allowed, so no cookie or token rides along
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST"],
+            allow_headers=["Accept", "Content-Type", "If-None-Match", "If-Modified-Since"],
+            expose_headers=["ETag", "Last-Modified", "Link", "Location", "Retry-After"],
+            max_age=86400,
+        )
     app.state.reader = reader
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(home.router(reader, templates, settings))

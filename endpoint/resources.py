@@ -117,7 +117,7 @@ def router(reader: StoreReader, templates: Jinja2Templates, settings: Settings) 
         if (subject, None, None) not in graph:
             return PlainTextResponse(f"Nothing is known about <{iri}>.\n", status_code=404)
         path = f"/doc/{kind}/{key}"
-        headers = {"Vary": "Accept", "Link": alternates(path), "Access-Control-Allow-Origin": "*"}
+        headers = {"Vary": "Accept", "Link": alternates(path)}
         media_type = forced.media_type if forced else preferred(request)
         if media_type == HTML:
             labels = {

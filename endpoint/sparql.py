@@ -232,7 +232,7 @@ def router(
             )
         media_type = solutions_type if output.kind != "graph" else graph_type
         assert media_type is not None
-        headers = {"Vary": "Accept", "Access-Control-Allow-Origin": "*"}
+        headers = {"Vary": "Accept"}
         if cacheable:
             headers |= validators(output.snapshot, media_type)
         return Response(output.body, media_type=_with_charset(media_type), headers=headers)

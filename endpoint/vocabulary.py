@@ -160,7 +160,7 @@ def router(templates: Jinja2Templates) -> APIRouter:
         forced: RdfFormat | None = None,
     ) -> Response:
         media_type = forced.media_type if forced else preferred(request)
-        headers = {"Vary": "Accept", "Link": alternates(path), "Access-Control-Allow-Origin": "*"}
+        headers = {"Vary": "Accept", "Link": alternates(path)}
         if media_type == HTML:
             response = html()
             response.headers.update(headers)

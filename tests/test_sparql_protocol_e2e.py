@@ -152,3 +152,41 @@ def test_a_query_over_the_time_limit_is_stopped_and_the_server_goes_on(demo_stor
 
 def json_count(response: httpx.Response) -> int:
     return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def test_a_web_page_elsewhere_may_query_the_endpoint(live_server) -> None:
+    """CORS: a browser's preflight for a direct POST is answered, and results are readable."""
+    origin = {"Origin": "https://notebook.example.org"}
+    preflight = httpx.options(
+        live_server.url + "/sparql",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert "content-type" in preflight.headers["access-control-allow-headers"].lower()
+    response = httpx.post(
+        live_server.url + "/sparql",
+        content=COUNT.encode(),
+        headers={**origin, **JSON, "Content-Type": "application/sparql-query"},
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "etag" in response.headers["access-control-expose-headers"].lower()
+    assert "access-control-allow-credentials" not in response.headers
+
+
+def test_cors_can_be_turned_off(demo_store) -> None:
+    closed = Settings(store=demo_store.store, base_iri=BASE_IRI, cors_origins=[])
+    for server in run_server(closed):
+        response = httpx.get(
+            server.url + "/sparql",
+            params={"query": COUNT},
+            headers={"Origin": "https://elsewhere.example", **JSON},
+        )
+        assert response.status_code == 200
+        assert "access-control-allow-origin" not in response.headers
