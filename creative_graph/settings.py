@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="SPARQL endpoints a federated SERVICE may call (a JSON list); none by default.",
     )
+    max_result_bytes: int = Field(
+        default=50_000_000,
+        ge=1024,
+        description="Largest query result the server sends (403 above; the query stops there).",
+    )
     cors_origins: list[str] = Field(
         default_factory=lambda: ["*"],
         description="Origins whose web pages may query and read the site from a browser "

@@ -19,6 +19,7 @@ bytes in the same call; no pyoxigraph result object ever leaves this module.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -41,6 +42,36 @@ ResultKind = Literal["solutions", "boolean", "graph"]
 
 class StoreError(Exception):
     """The store cannot be opened or written (locked, corrupt, unwritable)."""
+
+
+class ResultTooLarge(Exception):
+    """A query's serialised results passed the operator's size limit; serialising stopped."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the results are larger than the server's limit of {limit:,} bytes")
+        self.limit = limit
+
+
+class _CappedBuffer(io.RawIOBase):
+    """Collects what pyoxigraph writes; raising on the byte past the limit stops the query."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self.size += len(data)
+        if self.limit is not None and self.size > self.limit:
+            raise ResultTooLarge(self.limit)
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def value(self) -> bytes:
+        return b"".join(self.parts)
 
 
 @dataclass(frozen=True)
@@ -240,13 +271,15 @@ class StoreReader:
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
         base_iri: str | None = None,
+        max_bytes: int | None = None,
     ) -> QueryOutput | ResultKind:
         """Run `query` and serialise its results with the format matching its kind.
 
         Returns the kind alone (nothing serialised) when no format was given for it, so the
         caller can answer 406. Without `default_graphs`, the default graph is the union of all
         named graphs; relative IRIs resolve against `base_iri`. Raises `SyntaxError` for a
-        malformed query and `OSError` for store errors.
+        malformed query, `ResultTooLarge` past `max_bytes` of results (the evaluation stops
+        there) and `OSError` for store errors.
         """
         snapshot, store = self._current()
         options: dict[str, object] = {}
@@ -260,13 +293,15 @@ class StoreReader:
         if isinstance(results, ox.QueryTriples):
             if graph_format is None:
                 return "graph"
-            body = results.serialize(format=graph_format)
-            return QueryOutput(body, "graph", graph_format.media_type, snapshot)
+            buffer = _CappedBuffer(max_bytes)
+            results.serialize(buffer, format=graph_format)
+            return QueryOutput(buffer.value(), "graph", graph_format.media_type, snapshot)
         kind: ResultKind = "boolean" if isinstance(results, ox.QueryBoolean) else "solutions"
         if results_format is None:
             return kind
-        body = results.serialize(format=results_format)
-        return QueryOutput(body, kind, results_format.media_type, snapshot)
+        buffer = _CappedBuffer(max_bytes)
+        results.serialize(buffer, format=results_format)
+        return QueryOutput(buffer.value(), kind, results_format.media_type, snapshot)
 
     def select(self, query: str) -> list[dict[str, str]]:
         """Rows of a SELECT query as plain `{variable: lexical value}` dicts."""

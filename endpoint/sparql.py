@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from creative_graph.namespaces import sparql_prefixes
 from creative_graph.settings import Settings
-from creative_graph.store import QueryOutput, StoreReader
+from creative_graph.store import QueryOutput, ResultTooLarge, StoreReader
 from endpoint import service_description
 from endpoint.caching import not_modified, validators
 from endpoint.federation import refused_services
@@ -213,12 +213,18 @@ def router(
                 "named_graphs": [v for k, v in params if k == "named-graph-uri"],
                 # relative IRIs in a query resolve against the endpoint (SPARQL 1.1 Protocol 2.1.4)
                 "base_iri": settings.base_iri + "sparql",
+                "max_result_bytes": settings.max_result_bytes,
             }
             output = await run_in_threadpool(pool.run, request_for_worker)
         except ProtocolError as error:
             return PlainTextResponse(error.message + "\n", status_code=error.status)
         except (QueryTimeout, ServerBusy) as error:
             return PlainTextResponse(f"{error}\n", status_code=503, headers={"Retry-After": "5"})
+        except ResultTooLarge as error:
+            return PlainTextResponse(
+                f"Refused: {error}; ask for fewer rows (LIMIT, OFFSET) or fewer variables\n",
+                status_code=403,
+            )
         except WorkerFailed as error:
             return PlainTextResponse(f"{error}\n", status_code=500)
         except SyntaxError as error:

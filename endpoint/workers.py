@@ -22,7 +22,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from creative_graph.store import QueryOutput, Snapshot
+from creative_graph.store import QueryOutput, ResultTooLarge, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +63,13 @@ def _serve(directory: str, connection: Connection) -> None:
                 default_graphs=request["default_graphs"],
                 named_graphs=request["named_graphs"],
                 base_iri=request.get("base_iri"),
+                max_bytes=request.get("max_result_bytes"),
             )
         except SyntaxError as error:
             connection.send({"syntax": str(error)})
+            continue
+        except ResultTooLarge as error:
+            connection.send({"too_large": error.limit})
             continue
         except OSError as error:
             connection.send({"error": str(error)})
@@ -152,6 +156,8 @@ class QueryPool:
                 self._idle.put(worker)
         if "syntax" in answer:
             raise SyntaxError(answer["syntax"])
+        if "too_large" in answer:
+            raise ResultTooLarge(answer["too_large"])
         if "error" in answer:
             raise OSError(answer["error"])
         if "kind" in answer and "body" not in answer:

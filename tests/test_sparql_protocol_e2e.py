@@ -190,3 +190,21 @@ def test_cors_can_be_turned_off(demo_store) -> None:
         )
         assert response.status_code == 200
         assert "access-control-allow-origin" not in response.headers
+
+
+def test_results_over_the_size_limit_are_refused(demo_store) -> None:
+    small = Settings(store=demo_store.store, base_iri=BASE_IRI, max_result_bytes=4096)
+    for server in run_server(small):
+        url = server.url + "/sparql"
+        everything = httpx.get(url, params={"query": "SELECT * WHERE { ?s ?p ?o }"}, headers=JSON)
+        assert everything.status_code == 403
+        assert "4,096 bytes" in everything.text and "LIMIT" in everything.text
+        graph = httpx.get(
+            url,
+            params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
+            headers={"Accept": "text/turtle"},
+        )
+        assert graph.status_code == 403
+        few = httpx.get(url, params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 3"}, headers=JSON)
+        assert few.status_code == 200
+        assert len(few.json()["results"]["bindings"]) == 3
