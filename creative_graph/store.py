@@ -272,6 +272,7 @@ class StoreReader:
         named_graphs: Sequence[str] = (),
         base_iri: str | None = None,
         max_bytes: int | None = None,
+        substitutions: Mapping[ox.Variable, ox.NamedNode | ox.Literal] | None = None,
     ) -> QueryOutput | ResultKind:
         """Run `query` and serialise its results with the format matching its kind.
 
@@ -289,6 +290,8 @@ class StoreReader:
             options["use_default_graph_as_union"] = True
         if named_graphs:
             options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        if substitutions:  # values bound to variables (SEP-0007), never pasted into the text
+            options["substitutions"] = dict(substitutions)
         results = store.query(query, base_iri=base_iri, **options)
         if isinstance(results, ox.QueryTriples):
             if graph_format is None:

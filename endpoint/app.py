@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from creative_graph import __version__
 from creative_graph.settings import Settings
 from creative_graph.store import StoreError, StoreReader
-from endpoint import home, resources, sparql, vocabulary, void
+from endpoint import home, named_queries, resources, sparql, vocabulary, void
 from endpoint.workers import QueryPool
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         title="creative-graph",
         version=__version__,
-        description="Linked data about a creative ecosystem, with a SPARQL 1.1 endpoint.",
+        description="Linked data about a creative ecosystem, with a SPARQL 1.1 endpoint. "
+        "The named queries under /api/queries are documented here.",
+        # the interactive docs pages load their scripts from a CDN: nothing may be fetched
+        # from the internet at run time, so only the OpenAPI document itself is served
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     if settings.cors_origins:
@@ -62,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(vocabulary.router(templates))
     app.include_router(resources.router(reader, templates, settings))
     app.include_router(void.router(reader, settings))
+    app.include_router(named_queries.router(reader, pool, settings))
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:

@@ -243,7 +243,16 @@ def router(
             headers |= validators(output.snapshot, media_type)
         return Response(output.body, media_type=_with_charset(media_type), headers=headers)
 
-    api.add_api_route("/sparql", answer, methods=["GET", "HEAD", "POST"], response_class=Response)
+    # one OpenAPI operation per method (FastAPI names them after the route, not the method)
+    for method in ("GET", "POST", "HEAD"):
+        api.add_api_route(
+            "/sparql",
+            answer,
+            methods=[method],
+            response_class=Response,
+            name=f"sparql_{method.lower()}",
+            include_in_schema=method != "HEAD",
+        )
     api.add_api_route(
         "/sparql", _not_allowed, methods=["PUT", "DELETE", "PATCH"], include_in_schema=False
     )

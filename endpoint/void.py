@@ -135,7 +135,8 @@ def router(reader: StoreReader, settings: Settings) -> APIRouter:
     api = APIRouter()
     description = VoidDescription(reader, settings)
 
-    @api.api_route("/.well-known/void", methods=["GET", "HEAD"])
+    @api.head("/.well-known/void", include_in_schema=False)
+    @api.get("/.well-known/void", summary="The VoID description, with statistics")
     def void(request: Request) -> Response:
         media_type = preferred(request, html=False)
         if media_type is None:

@@ -39,6 +39,21 @@ class WorkerFailed(Exception):
     """The worker died while answering (out of memory, crash): the query is not retried."""
 
 
+def _terms(bindings: dict[str, tuple[str, str, str | None]]) -> dict[Any, Any]:
+    """Named-query parameter values -> pyoxigraph terms, built here from plain data."""
+    import pyoxigraph as ox
+
+    terms: dict[Any, Any] = {}
+    for name, (kind, value, datatype) in bindings.items():
+        if kind == "iri":
+            terms[ox.Variable(name)] = ox.NamedNode(value)
+        elif datatype:
+            terms[ox.Variable(name)] = ox.Literal(value, datatype=ox.NamedNode(datatype))
+        else:
+            terms[ox.Variable(name)] = ox.Literal(value)
+    return terms
+
+
 def _format(kind: Any, media_type: str | None) -> Any:
     return kind.from_media_type(media_type) if media_type else None
 
@@ -64,12 +79,16 @@ def _serve(directory: str, connection: Connection) -> None:
                 named_graphs=request["named_graphs"],
                 base_iri=request.get("base_iri"),
                 max_bytes=request.get("max_result_bytes"),
+                substitutions=_terms(request.get("substitutions") or {}),
             )
         except SyntaxError as error:
             connection.send({"syntax": str(error)})
             continue
         except ResultTooLarge as error:
             connection.send({"too_large": error.limit})
+            continue
+        except (ValueError, RuntimeError) as error:  # e.g. a value pyoxigraph cannot bind
+            connection.send({"invalid": str(error)})
             continue
         except OSError as error:
             connection.send({"error": str(error)})
@@ -158,6 +177,8 @@ class QueryPool:
             raise SyntaxError(answer["syntax"])
         if "too_large" in answer:
             raise ResultTooLarge(answer["too_large"])
+        if "invalid" in answer:
+            raise ValueError(answer["invalid"])
         if "error" in answer:
             raise OSError(answer["error"])
         if "kind" in answer and "body" not in answer:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
-from conftest import BASE_IRI, ROOT
+from conftest import BASE_IRI, ROOT, run_server
 
 from creative_graph.settings import Settings
 from creative_graph.store import StoreReader
+from endpoint.named_queries import load_queries
 from ingest.manifest import load_manifest
 from ingest.pipeline import ingest_source
 
@@ -75,3 +77,20 @@ def test_reingesting_everything_changes_nothing(everything: Settings, validator)
     for source in SOURCES:
         outcome = ingest_source(load_manifest(source), everything, validator)
         assert outcome.status == "unchanged", source.name
+
+
+def test_every_named_query_answers_on_the_demo(everything: Settings) -> None:
+    examples = {"sector": "performing-arts", "type": "theatre", "municipality": "21004"}
+    examples["text"] = "theat"
+    for server in run_server(everything):
+        index = httpx.get(server.url + "/api/queries").json()
+        assert {q["name"] for q in index} == {q.name for q in load_queries()}
+        for query in index:
+            params = {p["name"]: examples[p["name"]] for p in query["parameters"]}
+            response = httpx.get(
+                server.url + query["url"],
+                params=params,
+                headers={"Accept": "application/sparql-results+json"},
+            )
+            assert response.status_code == 200, (query["name"], response.text)
+            assert response.json()["results"]["bindings"], f"{query['name']} found nothing"
