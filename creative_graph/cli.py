@@ -122,6 +122,7 @@ def ingest(
         raise typer.Exit(EXIT_UNREADABLE)
     validator = default_validator()
     worst = EXIT_OK
+    published = False
     progress = Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=err, disable=as_json, transient=True,
@@ -151,7 +152,35 @@ def ingest(
                 raise typer.Exit(EXIT_STORE) from error
             progress.advance(overall)
             worst = max(worst, _report(outcome, as_json, show))
+            published = published or outcome.snapshot is not None
+        if published:
+            progress.update(overall, description="writing the dumps")
+            _write_dumps(settings, quiet=as_json)
     raise typer.Exit(worst)
+
+
+def _write_dumps(settings: Settings, quiet: bool = False) -> None:
+    from creative_graph import dumps
+
+    files = dumps.write(settings.store, settings.snapshots_kept)
+    if files and not quiet:
+        total = sum(f.bytes for f in files)
+        err.print(f"dumps: {len(files)} files, {total:,} bytes, served at /dumps", highlight=False)
+
+
+@app.command("dumps")
+def write_dumps() -> None:
+    """Write the downloadable dumps of the published graph (ingest does it after loading).
+
+    For each named graph and for the whole graph: N-Quads and Turtle (gzip), plus a CSV of
+    actors, in {STORE}/dumps/{snapshot}/ with their sizes and checksums; the server lists them
+    at /dumps. Nothing is rewritten when the published snapshot already has its dumps.
+
+    Example: creative-graph dumps
+    """
+    settings = Settings()
+    _configure_logging(settings)
+    _write_dumps(settings)
 
 
 def _report(outcome: IngestOutcome, as_json: bool, show: int) -> int:

@@ -51,6 +51,18 @@ def test_ingest_demo_source_then_reingest_unchanged(tmp_path: Path) -> None:
     assert "unchanged" in second.stdout
 
 
+def test_ingest_writes_the_dumps_of_what_it_published(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    result = run("ingest", str(DEMO_SOURCE), store=store)
+    assert result.returncode == 0, result.stderr
+    assert "dumps:" in result.stderr
+    snapshot = (store / "PUBLISHED").read_text().strip()
+    written = {p.name for p in (store / "dumps" / snapshot).iterdir()}
+    assert {"all.nq.gz", "all.ttl.gz", "actors.csv", "brussels-culture-poi.nq.gz"} <= written
+    again = run("dumps", store=store)
+    assert again.returncode == 0, again.stderr
+
+
 def test_ingest_without_paths_loads_every_declared_source(tmp_path: Path) -> None:
     result = run("ingest", store=tmp_path / "store", CREATIVE_GRAPH_SOURCES=str(DEMO_SOURCE.parent))
     assert result.returncode == 0, result.stderr
