@@ -50,6 +50,16 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest query result the server sends (403 above; the query stops there).",
     )
+    catalog_publisher: str = Field(
+        default="creative-graph",
+        description="Who publishes this instance: the publisher and contact name in the "
+        "DCAT-AP catalogue (/catalog).",
+    )
+    catalog_contact: str = Field(
+        default="",
+        description="The catalogue's contact point: a mailto: address or a web page; "
+        "empty: the instance's home page (BASE_IRI).",
+    )
     cors_origins: list[str] = Field(
         default_factory=lambda: ["*"],
         description="Origins whose web pages may query and read the site from a browser "
