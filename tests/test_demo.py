@@ -7,6 +7,7 @@ import re
 import httpx
 import pytest
 from conftest import BASE_IRI, ROOT, run_server
+from rdflib.namespace import DCTERMS
 
 from creative_graph.settings import Settings
 from creative_graph.store import StoreReader
@@ -94,3 +95,19 @@ def test_every_named_query_answers_on_the_demo(everything: Settings) -> None:
             )
             assert response.status_code == 200, (query["name"], response.text)
             assert response.json()["results"]["bindings"], f"{query['name']} found nothing"
+
+
+def test_the_catalogue_of_every_source_conforms_to_dcat_ap_2_1_1(everything: Settings) -> None:
+    from pyshacl import validate
+    from test_catalog_e2e import DCAT_AP_211, results, shapes
+
+    from creative_graph import dumps
+    from endpoint.catalog import Catalog
+
+    dumps.write(everything.store)
+    reader = StoreReader(everything.store)
+    catalogue = Catalog(reader, everything).graph(reader.snapshot)
+    _, report, _ = validate(catalogue, shacl_graph=shapes("2.1.1", DCAT_AP_211))
+    assert results(report) == []
+    identifiers = {str(o) for o in catalogue.objects(None, DCTERMS.identifier)}
+    assert {load_manifest(source).name for source in SOURCES} | {"all"} <= identifiers
