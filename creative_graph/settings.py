@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         description="The catalogue's contact point: a mailto: address or a web page; "
         "empty: the instance's home page (BASE_IRI).",
     )
+    catalog_page_size: int = Field(
+        default=100,
+        ge=1,
+        description="Datasets per page of the catalogue (Hydra paging at /catalog?page=N).",
+    )
     cors_origins: list[str] = Field(
         default_factory=lambda: ["*"],
         description="Origins whose web pages may query and read the site from a browser "

@@ -13,8 +13,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse, Response
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, XSD
 
@@ -29,6 +29,7 @@ IANA = "http://www.iana.org/assignments/media-types/"
 DCATAP = Namespace("http://data.europa.eu/r5r/")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 FILE_TYPES = {  # media type -> EU file-type authority code
     "application/n-quads": "RDF_N_QUADS",
     "text/turtle": "RDF_TURTLE",
@@ -343,13 +344,57 @@ class Catalog:
         g.add((sparql, DCATAP.availability, URIRef(EU + "planned-availability/STABLE")))
 
 
+def page(full: Graph, base: str, number: int, size: int) -> Graph | None:
+    """Page `number` (from 1) of the catalogue: `size` datasets, each with everything reachable
+    from it, and a Hydra `PartialCollectionView` with `hydra:totalItems` (piveau reads it on
+    every page) and first/previous/next/last links. None past the last page.
+    """
+    catalog = URIRef(base + "catalog")
+    datasets = sorted(full.objects(catalog, DCAT.dataset), key=str)
+    last = max(1, -(-len(datasets) // size))
+    if not 1 <= number <= last:
+        return None
+    chosen = set(datasets[(number - 1) * size : number * size])
+    g = Graph(namespace_manager=full.namespace_manager)
+    g.bind("hydra", HYDRA)
+    for p, o in full.predicate_objects(catalog):
+        if p != DCAT.dataset or o in chosen:
+            g.add((catalog, p, o))
+    stop = {catalog, *datasets} - chosen
+    todo, seen = [*chosen, *full.objects(catalog, DCAT.service)], set()
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for p, o in full.predicate_objects(node):
+            g.add((node, p, o))
+            if isinstance(o, URIRef | BNode) and o not in stop and (o, None, None) in full:
+                todo.append(o)
+
+    def url(n: int) -> URIRef:
+        return URIRef(f"{base}catalog?page={n}")
+
+    view = url(number)
+    g.add((catalog, HYDRA.view, view))
+    g.add((view, RDF.type, HYDRA.PartialCollectionView))
+    g.add((view, HYDRA.totalItems, Literal(len(datasets), datatype=XSD.integer)))
+    g.add((view, HYDRA.first, url(1)))
+    g.add((view, HYDRA.last, url(last)))
+    if number > 1:
+        g.add((view, HYDRA.previous, url(number - 1)))
+    if number < last:
+        g.add((view, HYDRA.next, url(number + 1)))
+    return g
+
+
 def router(reader: StoreReader, settings: Settings) -> APIRouter:
     api = APIRouter(tags=["catalogue"])
     catalog = Catalog(reader, settings)
 
     @api.head("/catalog", include_in_schema=False)
     @api.get("/catalog", summary="The DCAT-AP 2.1.1 catalogue (Turtle, RDF/XML, JSON-LD)")
-    def answer(request: Request) -> Response:
+    def answer(request: Request, page_number: int = Query(1, alias="page", ge=1)) -> Response:
         media_type = preferred(request, html=False)
         if media_type is None:
             return not_acceptable()
@@ -360,6 +405,11 @@ def router(reader: StoreReader, settings: Settings) -> APIRouter:
         unchanged = not_modified(request, headers)
         if unchanged is not None:
             return unchanged
-        return rdf_response(catalog.graph(snapshot), BY_MEDIA_TYPE[media_type], headers)
+        document = page(
+            catalog.graph(snapshot), settings.base_iri, page_number, settings.catalog_page_size
+        )
+        if document is None:
+            return PlainTextResponse(f"No page {page_number} of the catalogue\n", status_code=404)
+        return rdf_response(document, BY_MEDIA_TYPE[media_type], headers)
 
     return api

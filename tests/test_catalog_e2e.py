@@ -106,3 +106,29 @@ def test_every_dataset_has_what_a_harvester_needs_and_every_link_answers(catalog
         path = str(link).removeprefix(BASE_IRI)
         head = httpx.head(f"{catalog_server.url}/{path}")
         assert head.status_code == 200, link
+
+
+def test_a_harvester_following_hydra_pages_gets_every_dataset(catalog_server) -> None:
+    from creative_graph.settings import Settings
+
+    hydra = "http://www.w3.org/ns/hydra/core#"
+    paged = Settings(**{**catalog_server.settings.model_dump(), "catalog_page_size": 1})
+    for server in run_server(paged):
+        url, seen, totals = server.url + "/catalog", [], set()
+        while url:
+            response = httpx.get(url, headers={"Accept": "text/turtle"})
+            assert response.status_code == 200
+            document = Graph().parse(data=response.text, format="turtle")
+            page_datasets = set(document.subjects(RDF.type, DCAT.Dataset))
+            assert len(page_datasets) == 1
+            seen += [str(document.value(d, DCTERMS.identifier)) for d in page_datasets]
+            _, report, _ = validate(document, shacl_graph=shapes("2.1.1", DCAT_AP_211))
+            assert results(report) == []  # every page is a complete DCAT-AP document
+            (view,) = document.subjects(RDF.type, URIRef(hydra + "PartialCollectionView"))
+            totals.add(document.value(view, URIRef(hydra + "totalItems")).toPython())
+            following = document.value(view, URIRef(hydra + "next"))
+            url = str(following).replace(BASE_IRI, server.url + "/") if following else None
+        assert sorted(seen) == ["all", "brussels-culture-poi", "steward-example"]
+        assert totals == {3}
+        assert httpx.get(server.url + "/catalog?page=4").status_code == 404
+        assert httpx.get(server.url + "/catalog?page=0").status_code == 422
