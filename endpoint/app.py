@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from creative_graph import __version__
 from creative_graph.settings import Settings
 from creative_graph.store import StoreError, StoreReader
-from endpoint import catalog, dumps, home, named_queries, resources, sparql, vocabulary, void
+from endpoint import catalog, dumps, home, named_queries, oai, resources, sparql, vocabulary, void
 from endpoint.workers import QueryPool
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(named_queries.router(reader, pool, settings))
     app.include_router(dumps.router(reader, settings))
     app.include_router(catalog.router(reader, settings))
+    app.include_router(oai.router(reader, settings))
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:

@@ -344,6 +344,21 @@ class Catalog:
         g.add((sparql, DCATAP.availability, URIRef(EU + "planned-availability/STABLE")))
 
 
+def reachable(full: Graph, start: list, stop: set, into: Graph) -> Graph:  # type: ignore[type-arg]
+    """Copy into `into` every triple reachable from `start` by outgoing links, not past `stop`."""
+    todo, seen = list(start), set()
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for p, o in full.predicate_objects(node):
+            into.add((node, p, o))
+            if isinstance(o, URIRef | BNode) and o not in stop and (o, None, None) in full:
+                todo.append(o)
+    return into
+
+
 def page(full: Graph, base: str, number: int, size: int) -> Graph | None:
     """Page `number` (from 1) of the catalogue: `size` datasets, each with everything reachable
     from it, and a Hydra `PartialCollectionView` with `hydra:totalItems` (piveau reads it on
@@ -361,16 +376,7 @@ def page(full: Graph, base: str, number: int, size: int) -> Graph | None:
         if p != DCAT.dataset or o in chosen:
             g.add((catalog, p, o))
     stop = {catalog, *datasets} - chosen
-    todo, seen = [*chosen, *full.objects(catalog, DCAT.service)], set()
-    while todo:
-        node = todo.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        for p, o in full.predicate_objects(node):
-            g.add((node, p, o))
-            if isinstance(o, URIRef | BNode) and o not in stop and (o, None, None) in full:
-                todo.append(o)
+    reachable(full, [*chosen, *full.objects(catalog, DCAT.service)], stop, g)
 
     def url(n: int) -> URIRef:
         return URIRef(f"{base}catalog?page={n}")

@@ -1,0 +1,136 @@
+"""OAI-PMH 2.0 at /oai, checked against the protocol's rules on the running server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
+
+import httpx
+import pytest
+from conftest import BASE_IRI, run_server
+from rdflib import Graph
+from rdflib.namespace import DCAT, RDF
+
+from creative_graph import dumps
+from creative_graph.settings import Settings
+from ingest.manifest import load_manifest
+from ingest.pipeline import ingest_source
+
+pytestmark = pytest.mark.e2e
+HERE = Path(__file__).parent
+NS = {"oai": "http://www.openarchives.org/OAI/2.0/"}
+SOURCES = [
+    HERE.parent / "data" / "sources" / n for n in ("brussels-culture-poi", "steward-example")
+]
+
+
+@pytest.fixture(scope="module")
+def oai(tmp_path_factory: pytest.TempPathFactory, validator):
+    base = tmp_path_factory.mktemp("oai")
+    settings = Settings(
+        store=base / "store", base_iri=BASE_IRI, catalog_page_size=2,
+        catalog_contact="mailto:steward@example.org",
+    )  # fmt: skip
+    for source in SOURCES:
+        ingest_source(load_manifest(source), settings, validator)
+    dumps.write(settings.store)
+    yield from run_server(settings)
+
+
+def call(server, method: str = "GET", **args: str) -> ElementTree.Element:
+    url = server.url + "/oai"
+    response = httpx.get(url, params=args) if method == "GET" else httpx.post(url, data=args)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/xml")
+    root = ElementTree.fromstring(response.content)
+    assert root.tag == "{http://www.openarchives.org/OAI/2.0/}OAI-PMH"
+    assert root.find("oai:responseDate", NS).text.endswith("Z")
+    assert root.find("oai:request", NS).text == BASE_IRI + "oai"
+    return root
+
+
+def error_code(root: ElementTree.Element) -> str | None:
+    error = root.find("oai:error", NS)
+    return None if error is None else error.get("code")
+
+
+def test_identify(oai) -> None:
+    root = call(oai, verb="Identify")
+    identify = root.find("oai:Identify", NS)
+    assert identify.find("oai:protocolVersion", NS).text == "2.0"
+    assert identify.find("oai:baseURL", NS).text == BASE_IRI + "oai"
+    assert identify.find("oai:adminEmail", NS).text == "steward@example.org"
+    assert identify.find("oai:granularity", NS).text == "YYYY-MM-DDThh:mm:ssZ"
+    assert identify.find("oai:deletedRecord", NS).text == "no"
+    assert call(oai, "POST", verb="Identify").find("oai:Identify", NS) is not None
+
+
+def test_list_records_with_resumption_gives_every_dataset_as_dcat_ap(oai) -> None:
+    identifiers, datasets, token = [], 0, None
+    while True:
+        args = {"resumptionToken": token} if token else {"metadataPrefix": "dcat_ap"}
+        root = call(oai, verb="ListRecords", **args)
+        assert error_code(root) is None
+        for record in root.iterfind("oai:ListRecords/oai:record", NS):
+            identifiers.append(record.find("oai:header/oai:identifier", NS).text)
+            (payload,) = list(record.find("oai:metadata", NS))
+            assert payload.tag == "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}RDF"
+            graph = Graph().parse(data=ElementTree.tostring(payload), format="xml")
+            datasets += len(set(graph.subjects(RDF.type, DCAT.Dataset)))
+            assert set(graph.objects(None, DCAT.distribution))
+        resumption = root.find("oai:ListRecords/oai:resumptionToken", NS)
+        token = resumption.text if resumption is not None else None
+        if not token:
+            break
+    host = urlsplit(BASE_IRI).hostname
+    assert sorted(identifiers) == sorted(
+        f"oai:{host}:{n}" for n in ("all", "brussels-culture-poi", "steward-example")
+    )
+    assert datasets == 3
+
+
+def test_list_identifiers_get_record_and_formats(oai) -> None:
+    root = call(oai, verb="ListIdentifiers", metadataPrefix="oai_dc")
+    first = root.find("oai:ListIdentifiers/oai:header/oai:identifier", NS).text
+    record = call(oai, verb="GetRecord", identifier=first, metadataPrefix="oai_dc")
+    dc = record.find("oai:GetRecord/oai:record/oai:metadata", NS)[0]
+    assert dc.tag == "{http://www.openarchives.org/OAI/2.0/oai_dc/}dc"
+    assert dc.find("{http://purl.org/dc/elements/1.1/}title").text
+    formats = call(oai, verb="ListMetadataFormats")
+    prefixes = {e.text for e in formats.iterfind(".//oai:metadataPrefix", NS)}
+    assert prefixes == {"dcat_ap", "oai_dc"}
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        ({}, "badVerb"),
+        ({"verb": "Dance"}, "badVerb"),
+        ({"verb": "ListRecords"}, "badArgument"),
+        ({"verb": "Identify", "extra": "1"}, "badArgument"),
+        ({"verb": "ListRecords", "metadataPrefix": "marc21"}, "cannotDisseminateFormat"),
+        ({"verb": "GetRecord", "identifier": "oai:test.example:nope", "metadataPrefix": "oai_dc"}, "idDoesNotExist"),
+        ({"verb": "ListRecords", "resumptionToken": "garbage"}, "badResumptionToken"),
+        ({"verb": "ListRecords", "resumptionToken": "x", "metadataPrefix": "oai_dc"}, "badArgument"),
+        ({"verb": "ListSets"}, "noSetHierarchy"),
+        ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "x"}, "noSetHierarchy"),
+        ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2999-01-01"}, "noRecordsMatch"),
+        ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "yesterday"}, "badArgument"),
+        ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2020-01-01",
+          "until": "2019-01-01"}, "badArgument"),
+        ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2020-01-01",
+          "until": "2030-01-01T00:00:00Z"}, "badArgument"),
+    ],
+)  # fmt: skip
+def test_protocol_errors(oai, args: dict[str, str], code: str) -> None:
+    root = call(oai, **args)
+    assert error_code(root) == code
+    request = root.find("oai:request", NS)
+    if code in ("badVerb", "badArgument"):
+        assert request.attrib == {}  # the arguments were the problem: not echoed
+
+
+def test_a_repeated_argument_is_a_bad_argument(oai) -> None:
+    response = httpx.get(oai.url + "/oai?verb=Identify&verb=Identify")
+    assert error_code(ElementTree.fromstring(response.content)) == "badArgument"
