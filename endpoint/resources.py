@@ -8,6 +8,9 @@ its survivor; an unknown IRI is 404.
 
 from __future__ import annotations
 
+import json
+import re
+
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
@@ -51,6 +54,112 @@ def _describe_query(iri: str, base: str) -> str:
 
 
 REPLACED = "SELECT ?survivor WHERE { ?thing <http://purl.org/dc/terms/isReplacedBy> ?survivor }"
+SKOS_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+
+
+def _labels(reader: StoreReader, iris: set[str]) -> dict[str, str]:
+    """A readable label (English first, then French, Dutch, any) for each IRI that has one."""
+    if not iris:
+        return {}
+    values = " ".join(f"<{iri}>" for iri in sorted(iris))
+    ranked: dict[str, tuple[int, str]] = {}
+    order = {"en": 0, "fr": 1, "nl": 2}
+    for row in reader.select(
+        f"SELECT ?thing ?label (LANG(?label) AS ?lang) WHERE {{ VALUES ?thing {{ {values} }} "
+        f"?thing <{SKOS_LABEL}>|<{RDFS_LABEL}> ?label }}"
+    ):
+        rank = order.get(row.get("lang", ""), 3)
+        if row["thing"] not in ranked or rank < ranked[row["thing"]][0]:
+            ranked[row["thing"]] = (rank, row["label"])
+    return {thing: label for thing, (_, label) in ranked.items()}
+
+
+def _incoming(reader: StoreReader, iri: str, base: str) -> list[dict[str, str]]:
+    """What points at the thing (partners, members, services it provides, grants it received)."""
+    rows = reader.select(
+        f"SELECT DISTINCT ?subject ?property WHERE {{ ?subject ?property <{iri}> "
+        f'FILTER (isIRI(?subject) && STRSTARTS(STR(?subject), "{base}id/")) }} '
+        "ORDER BY ?property ?subject LIMIT 500"
+    )
+    labels = _labels(reader, {row["subject"] for row in rows})
+    return [
+        {
+            "subject": labels.get(row["subject"], row["subject"]),
+            "link": row["subject"].replace(f"{base}id/", "/doc/", 1),
+            "property": _prefixed(row["property"]),
+        }
+        for row in rows
+    ]
+
+
+def _sources(reader: StoreReader, iri: str) -> list[dict[str, str]]:
+    """The source graphs that say something about the thing, their licence and last ingest."""
+    return reader.select(
+        "PREFIX dct: <http://purl.org/dc/terms/> PREFIX prov: <http://www.w3.org/ns/prov#> "
+        "SELECT ?graph ?title ?licence (MAX(?ended) AS ?updated) WHERE { "
+        f"GRAPH ?graph {{ <{iri}> ?p ?o }} "
+        "GRAPH ?graph { ?graph dct:title ?title ; dct:license ?licence } "
+        "OPTIONAL { ?version prov:specializationOf ?graph . "
+        "           ?run prov:generated ?version ; prov:endedAtTime ?ended } "
+        "} GROUP BY ?graph ?title ?licence ORDER BY ?title"
+    )
+
+
+def _prefixed(iri: str) -> str:
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(str(namespace)):
+            return f"{prefix}:{iri[len(str(namespace)) :]}"
+    return iri
+
+
+def schema_org(graph: Graph, subject: URIRef, title: str) -> dict[str, object] | None:
+    """schema.org JSON-LD for search engines: an Organization with its address and place."""
+    ns = {k: str(v) for k, v in PREFIXES.items()}
+    types = {str(t) for t in graph.objects(subject, URIRef(ns["rdf"] + "type"))}
+    if ns["org"] + "Organization" not in types:
+        return None
+    document: dict[str, object] = {
+        "@context": "https://schema.org",
+        "@type": "Organization",
+        "@id": str(subject),
+        "name": title,
+    }
+    homepage = graph.value(subject, URIRef(ns["foaf"] + "homepage"))
+    if homepage is not None:
+        document["url"] = str(homepage)
+    descriptions = [str(d) for d in graph.objects(subject, URIRef(ns["dct"] + "description"))]
+    if descriptions:
+        document["description"] = descriptions[0]
+    site = graph.value(subject, URIRef(ns["org"] + "hasPrimarySite"))
+    address = graph.value(site, URIRef(ns["locn"] + "address")) if site is not None else None
+    if address is not None:
+        postal: dict[str, str] = {"@type": "PostalAddress"}
+        for key, prop in (
+            ("streetAddress", "thoroughfare"), ("postalCode", "postCode"),
+            ("addressLocality", "adminUnitL2"), ("addressCountry", "adminUnitL1"),
+        ):  # fmt: skip
+            value = graph.value(address, URIRef(ns["locn"] + prop))
+            if value is not None:
+                postal[key] = str(value)
+        document["address"] = postal
+    geometry = graph.value(site, URIRef(ns["geo"] + "hasGeometry")) if site is not None else None
+    wkt = graph.value(geometry, URIRef(ns["geo"] + "asWKT")) if geometry is not None else None
+    point = _point(str(wkt)) if wkt is not None else None
+    if point:
+        document["geo"] = {"@type": "GeoCoordinates", "longitude": point[0], "latitude": point[1]}
+    return document
+
+
+def _point(wkt: str) -> tuple[float, float] | None:
+    match = re.match(r"^\s*POINT\s*\(\s*(-?[0-9.]+)\s+(-?[0-9.]+)\s*\)\s*$", wkt, re.I)
+    return (float(match.group(1)), float(match.group(2))) if match else None
+
+
+def json_for_html(document: dict[str, object]) -> str:
+    """JSON safe inside <script>: no "</script>" or "<!--" can come out of user text."""
+    text = json.dumps(document, ensure_ascii=False, indent=1)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _describe(reader: StoreReader, iri: str, base: str) -> Graph:
@@ -64,12 +173,14 @@ def _describe(reader: StoreReader, iri: str, base: str) -> Graph:
     return graph
 
 
-def _rows(graph: Graph, subject: URIRef, base: str) -> list[dict[str, str]]:
+def _rows(
+    graph: Graph, subject: URIRef, base: str, labels: dict[str, str] | None = None
+) -> list[dict[str, str]]:
     rows = []
     for predicate, obj in sorted(graph.predicate_objects(subject)):
         link = ""
         if isinstance(obj, URIRef):
-            text = (
+            text = (labels or {}).get(str(obj)) or (
                 graph.namespace_manager.normalizeUri(obj) if "#" in obj or "/" in obj else str(obj)
             )
             link = (
@@ -131,9 +242,16 @@ def router(reader: StoreReader, templates: Jinja2Templates, settings: Settings) 
                 or next(iter(labels.values()), iri)
             )
             parts = sorted({s for s in graph.subjects() if s != subject and isinstance(s, URIRef)})
+            linked = {str(o) for o in graph.objects() if isinstance(o, URIRef)}
+            labels = _labels(reader, linked)
+            structured = schema_org(graph, subject, title)
             context = {
-                "iri": iri, "title": title, "path": path, "rows": _rows(graph, subject, base),
-                "parts": [{"iri": str(p), "rows": _rows(graph, p, base)} for p in parts],
+                "iri": iri, "title": title, "path": path,
+                "rows": _rows(graph, subject, base, labels),
+                "parts": [{"iri": str(p), "rows": _rows(graph, p, base, labels)} for p in parts],
+                "incoming": _incoming(reader, iri, base),
+                "sources": _sources(reader, iri),
+                "json_ld": json_for_html(structured) if structured else None,
             }  # fmt: skip
             return templates.TemplateResponse(request, "resource.html", context, headers=headers)
         if media_type not in BY_MEDIA_TYPE:

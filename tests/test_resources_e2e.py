@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
-from conftest import BASE_IRI
+from conftest import BASE_IRI, run_server
 from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
 
@@ -79,3 +81,74 @@ def test_merged_iri_redirects_to_its_survivor(settings) -> None:
     for server in run_server(settings):
         response = httpx.get(server.url + "/id/actor/old")
         assert response.status_code == 301 and response.headers["location"] == "/id/actor/new"
+
+
+def _steward_store(settings, validator, tmp_path, rename: dict[str, str] | None = None):
+    import shutil
+
+    from ingest.manifest import load_manifest
+    from ingest.pipeline import ingest_source
+
+    source = tmp_path / "steward"
+    shutil.copytree(Path(__file__).parents[1] / "data" / "sources" / "steward-example", source)
+    for old, new in (rename or {}).items():
+        sheet = source / "hubs.csv"
+        sheet.write_text(sheet.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    assert ingest_source(load_manifest(source), settings, validator).status == "loaded"
+    return load_manifest(source).name
+
+
+def actor_named(server_url: str, name: str) -> str:
+    query = f'SELECT ?a WHERE {{ ?a <http://www.w3.org/2004/02/skos/core#prefLabel> "{name}"@en }}'
+    response = httpx.get(
+        server_url + "/sparql",
+        params={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    return response.json()["results"]["bindings"][0]["a"]["value"]
+
+
+def test_an_actor_page_shows_relations_both_ways_sources_and_schema_org(
+    settings, validator, tmp_path: Path
+) -> None:
+    import json
+    import re
+
+    _steward_store(settings, validator, tmp_path)
+    for server in run_server(settings):
+        network = actor_named(server.url, "Brussels Creative Hubs (example network)")
+        page = httpx.get(
+            server.url + "/" + network.removeprefix(BASE_IRI).replace("id/", "doc/", 1),
+            headers={"Accept": "text/html"},
+        ).text
+        # members point at the network: the page says who, by name, with a link
+        assert "Pointed to by" in page
+        assert "Canal Makers (example)" in page and "Shared Studio (example)" in page
+        assert "org:memberOf" in page
+        # its type reads as the concept's label, linked to the concept
+        assert re.search(r'<a href="[^"]*actor-type/network">Network</a>', page)
+        # where it comes from, under which licence
+        assert "Sources" in page and "creativecommons.org/licenses/by/4.0" in page
+        (script,) = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+        data = json.loads(script)
+        assert (
+            data["@type"] == "Organization"
+            and data["name"] == "Brussels Creative Hubs (example network)"
+        )
+
+
+def test_schema_org_json_ld_cannot_be_broken_out_of(settings, validator, tmp_path: Path) -> None:
+    import json
+    import re
+
+    hostile = "Canal </script><script>alert(1)</script> Makers"
+    _steward_store(settings, validator, tmp_path, {"Canal Makers (example)": hostile})
+    for server in run_server(settings):
+        actor = actor_named(server.url, hostile)
+        page = httpx.get(
+            server.url + "/" + actor.removeprefix(BASE_IRI).replace("id/", "doc/", 1),
+            headers={"Accept": "text/html"},
+        ).text
+        assert "<script>alert(1)</script>" not in page
+        (script,) = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+        assert json.loads(script)["name"] == hostile
