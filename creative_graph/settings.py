@@ -65,6 +65,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Datasets per page of the catalogue (Hydra paging at /catalog?page=N).",
     )
+    query_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Memory for cached query results, kept per published snapshot (so never "
+        "stale); 0 turns the cache off.",
+    )
     cors_origins: list[str] = Field(
         default_factory=lambda: ["*"],
         description="Origins whose web pages may query and read the site from a browser "

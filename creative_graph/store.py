@@ -90,6 +90,7 @@ class QueryOutput:
     kind: ResultKind
     media_type: str
     snapshot: Snapshot  # the published state the query read
+    cached: bool = False  # answered from the endpoint's result cache
 
 
 def _data_block(operation: str, graphs: Mapping[str, set[str]]) -> str:

@@ -17,6 +17,7 @@ from creative_graph import __version__
 from creative_graph.settings import Settings
 from creative_graph.store import StoreError, StoreReader
 from endpoint import catalog, dumps, home, named_queries, oai, resources, sparql, vocabulary, void
+from endpoint.result_cache import CachedPool
 from endpoint.workers import QueryPool
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html templates
     templates.env.globals["version"] = __version__
 
-    pool = QueryPool(settings.store, settings.query_workers, settings.query_timeout)
+    pool = CachedPool(
+        QueryPool(settings.store, settings.query_workers, settings.query_timeout),
+        reader,
+        settings.query_cache_bytes,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -34,7 +34,7 @@ from creative_graph.settings import Settings
 from creative_graph.store import QueryOutput, ResultTooLarge, StoreReader
 from endpoint.caching import not_modified, validators
 from endpoint.negotiation import choose
-from endpoint.workers import QueryPool, QueryTimeout, ServerBusy, WorkerFailed
+from endpoint.workers import QueryRunner, QueryTimeout, ServerBusy, WorkerFailed
 
 QUERIES = Path(__file__).parent / "queries"
 REFNIS = "http://vocab.belgif.be/auth/refnis2025/"
@@ -146,7 +146,7 @@ def binding(parameter: Parameter, value: Any) -> tuple[str, str, str | None]:
     return ("literal", str(raw), None)
 
 
-def router(reader: StoreReader, pool: QueryPool, settings: Settings) -> APIRouter:
+def router(reader: StoreReader, pool: QueryRunner, settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/api/queries", tags=["named queries"])
     queries = load_queries()
 
@@ -180,7 +180,7 @@ def router(reader: StoreReader, pool: QueryPool, settings: Settings) -> APIRoute
     return api
 
 
-def _endpoint(named: NamedQuery, reader: StoreReader, pool: QueryPool, settings: Settings) -> Any:
+def _endpoint(named: NamedQuery, reader: StoreReader, pool: QueryRunner, settings: Settings) -> Any:
     async def answer(request: Request, **values: Any) -> Response:
         media_type = choose(request.headers.get("accept") or "*/*", list(RESULT_TYPES))
         if media_type is None:
@@ -221,6 +221,7 @@ def _endpoint(named: NamedQuery, reader: StoreReader, pool: QueryPool, settings:
             return PlainTextResponse(f"{error}\n", status_code=500)
         assert isinstance(output, QueryOutput)
         headers = {"Vary": "Accept", **validators(output.snapshot, media_type)}
+        headers["X-Cache"] = "hit" if output.cached else "miss"
         return Response(output.body, media_type=output.media_type, headers=headers)
 
     parameters = [

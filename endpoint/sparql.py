@@ -23,7 +23,7 @@ from endpoint import service_description
 from endpoint.caching import not_modified, validators
 from endpoint.federation import refused_services
 from endpoint.negotiation import choose
-from endpoint.workers import QueryPool, QueryTimeout, ServerBusy, WorkerFailed
+from endpoint.workers import QueryRunner, QueryTimeout, ServerBusy, WorkerFailed
 
 SOLUTION_FORMATS: dict[str, ox.QueryResultsFormat] = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -155,7 +155,7 @@ def _with_charset(media_type: str) -> str:
 
 
 def router(
-    reader: StoreReader, pool: QueryPool, templates: Jinja2Templates, settings: Settings
+    reader: StoreReader, pool: QueryRunner, templates: Jinja2Templates, settings: Settings
 ) -> APIRouter:
     api = APIRouter()
     allowlist = frozenset(settings.service_allowlist)
@@ -238,7 +238,7 @@ def router(
             )
         media_type = solutions_type if output.kind != "graph" else graph_type
         assert media_type is not None
-        headers = {"Vary": "Accept"}
+        headers = {"Vary": "Accept", "X-Cache": "hit" if output.cached else "miss"}
         if cacheable:
             headers |= validators(output.snapshot, media_type)
         return Response(output.body, media_type=_with_charset(media_type), headers=headers)

@@ -20,11 +20,17 @@ from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from creative_graph.store import QueryOutput, ResultTooLarge, Snapshot
 
 log = logging.getLogger(__name__)
+
+
+class QueryRunner(Protocol):
+    """What the routes need: run one query request (the pool, or the cache in front of it)."""
+
+    def run(self, request: dict[str, Any]) -> QueryOutput | str: ...
 
 
 class QueryTimeout(Exception):

@@ -208,3 +208,37 @@ def test_results_over_the_size_limit_are_refused(demo_store) -> None:
         few = httpx.get(url, params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 3"}, headers=JSON)
         assert few.status_code == 200
         assert len(few.json()["results"]["bindings"]) == 3
+
+
+def test_repeated_queries_come_from_the_cache_and_never_go_stale(
+    settings, source_copy, validator, tmp_path
+) -> None:
+    import shutil
+    from pathlib import Path
+
+    ingest_source(load_manifest(source_copy), settings, validator)
+    for server in run_server(settings):
+        url = server.url + "/sparql"
+        first = httpx.get(url, params={"query": COUNT}, headers=JSON)
+        again = httpx.get(url, params={"query": COUNT}, headers=JSON)
+        assert first.headers["x-cache"] == "miss" and again.headers["x-cache"] == "hit"
+        assert again.content == first.content
+        named = server.url + "/api/queries/actors-per-municipality"
+        assert httpx.get(named, headers=JSON).headers["x-cache"] == "miss"
+        assert httpx.get(named, headers=JSON).headers["x-cache"] == "hit"
+        before = int(first.json()["results"]["bindings"][0]["n"]["value"])
+        # another source arrives: a new snapshot, so the cached count must not be served
+        steward = tmp_path / "steward"
+        shutil.copytree(Path(__file__).parents[1] / "data" / "sources" / "steward-example", steward)
+        added = ingest_source(load_manifest(steward), settings, validator).actors
+        after = httpx.get(url, params={"query": COUNT}, headers=JSON)
+        assert after.headers["x-cache"] == "miss"
+        assert int(after.json()["results"]["bindings"][0]["n"]["value"]) == before + added
+
+
+def test_the_cache_can_be_turned_off(demo_store) -> None:
+    uncached = Settings(store=demo_store.store, base_iri=BASE_IRI, query_cache_bytes=0)
+    for server in run_server(uncached):
+        for _ in range(2):
+            response = httpx.get(server.url + "/sparql", params={"query": COUNT}, headers=JSON)
+            assert response.headers["x-cache"] == "miss"
