@@ -9,8 +9,8 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 from conftest import BASE_IRI, run_server
-from rdflib import Graph
-from rdflib.namespace import DCAT, RDF
+from rdflib import Graph, Namespace
+from rdflib.namespace import RDF
 
 from creative_graph import dumps
 from creative_graph.settings import Settings
@@ -18,6 +18,7 @@ from ingest.manifest import load_manifest
 from ingest.pipeline import ingest_source
 
 pytestmark = pytest.mark.e2e
+DCAT = Namespace("http://www.w3.org/ns/dcat#")  # open: the closed rdflib one warns under pytest
 HERE = Path(__file__).parent
 NS = {"oai": "http://www.openarchives.org/OAI/2.0/"}
 SOURCES = [
