@@ -7,7 +7,7 @@ reference data:
   and descriptions use those concepts' English, French and Dutch labels;
 - post codes are the Brussels ones of `ingest/reference/belgian-postcodes.csv` (1050 and the
   other shared codes get the municipality's name too), and each longitude/latitude is a point
-  inside that municipality's polygon (`ingest/reference/brussels-municipalities.geojson`);
+  inside that municipality's polygon (`creative_graph/reference/brussels-municipalities.geojson`);
 - about 30 % of the rows carry a Belgian enterprise number that passes the mod-97 check,
   written in the usual ways (`0876.543.270`, `BE 0876543270`, `0876543270`);
 - rows point at other rows: networks (`member_of`), partners, hosts and funders.

@@ -20,6 +20,7 @@ from rdflib import Graph, Literal, URIRef
 from creative_graph.namespaces import PREFIXES
 from creative_graph.settings import Settings
 from creative_graph.store import QueryOutput, StoreReader
+from endpoint import maps
 from endpoint.representations import (
     BY_MEDIA_TYPE,
     HTML,
@@ -156,6 +157,32 @@ def _point(wkt: str) -> tuple[float, float] | None:
     return (float(match.group(1)), float(match.group(2))) if match else None
 
 
+def _map(graph: Graph, subject: URIRef) -> str | None:
+    """The thing's point (its own geometry or its primary site's) on the Brussels map."""
+    ns = {k: str(v) for k, v in PREFIXES.items()}
+    site = graph.value(subject, URIRef(ns["org"] + "hasPrimarySite"))
+    holder = site if site is not None else subject
+    geometry = graph.value(holder, URIRef(ns["geo"] + "hasGeometry"))
+    wkt = graph.value(geometry, URIRef(ns["geo"] + "asWKT")) if geometry is not None else None
+    point = _point(str(wkt)) if wkt is not None else None
+    if point is None:
+        return None
+    address = graph.value(holder, URIRef(ns["locn"] + "address"))
+    refnis = (
+        next(
+            (
+                str(unit).rsplit("/", 1)[1]
+                for unit in graph.objects(address, URIRef(ns["cv"] + "adminUnit"))
+                if "/refnis" in str(unit)
+            ),
+            None,
+        )
+        if address is not None
+        else None
+    )
+    return maps.svg(point[0], point[1], refnis)
+
+
 def json_for_html(document: dict[str, object]) -> str:
     """JSON safe inside <script>: no "</script>" or "<!--" can come out of user text."""
     text = json.dumps(document, ensure_ascii=False, indent=1)
@@ -252,6 +279,7 @@ def router(reader: StoreReader, templates: Jinja2Templates, settings: Settings) 
                 "incoming": _incoming(reader, iri, base),
                 "sources": _sources(reader, iri),
                 "json_ld": json_for_html(structured) if structured else None,
+                "map": _map(graph, subject),
             }  # fmt: skip
             return templates.TemplateResponse(request, "resource.html", context, headers=headers)
         if media_type not in BY_MEDIA_TYPE:

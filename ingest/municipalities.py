@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-REFERENCE = Path(__file__).parent / "reference" / "brussels-municipalities.geojson"
+from creative_graph.reference import BRUSSELS_MUNICIPALITIES
+
+REFERENCE = BRUSSELS_MUNICIPALITIES
 
 Ring = list[tuple[float, float]]
 

@@ -152,3 +152,28 @@ def test_schema_org_json_ld_cannot_be_broken_out_of(settings, validator, tmp_pat
         assert "<script>alert(1)</script>" not in page
         (script,) = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
         assert json.loads(script)["name"] == hostile
+
+
+def test_a_brussels_actor_page_has_a_small_offline_map(live_server) -> None:
+    iri = flagey(live_server.settings)
+    page = httpx.get(
+        live_server.url + "/" + iri.removeprefix(BASE_IRI).replace("id/", "doc/", 1),
+        headers={"Accept": "text/html"},
+    ).text
+    import re
+
+    drawn = re.findall(r'<path class="municipality[^"]*" d="[^"]+"><title>([^<]+)</title>', page)
+    assert len(set(drawn)) == 19  # every municipality (some in several parts)
+    here = re.findall(r'<path class="municipality here" d="[^"]+"><title>([^<]+)</title>', page)
+    assert set(here) == {"Ixelles / Elsene"}  # Flagey's municipality (in two parts) stands out
+    assert '<circle class="point"' in page
+    assert "http://" not in page.split("<svg")[1].split("</svg>")[0].replace(
+        'xmlns="http://www.w3.org/2000/svg"', ""
+    )  # nothing to fetch
+
+
+def test_no_map_outside_brussels() -> None:
+    from endpoint import maps
+
+    assert maps.svg(-0.1276, 51.5072) is None  # London
+    assert maps.svg(4.3517, 50.8466, "21004") is not None  # Grand-Place
