@@ -16,7 +16,18 @@ from fastapi.templating import Jinja2Templates
 from creative_graph import __version__
 from creative_graph.settings import Settings
 from creative_graph.store import StoreError, StoreReader
-from endpoint import catalog, dumps, home, named_queries, oai, resources, sparql, vocabulary, void
+from endpoint import (
+    catalog,
+    datasets,
+    dumps,
+    home,
+    named_queries,
+    oai,
+    resources,
+    sparql,
+    vocabulary,
+    void,
+)
 from endpoint.result_cache import CachedPool
 from endpoint.workers import QueryPool
 
@@ -76,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dumps.router(reader, settings))
     app.include_router(catalog.router(reader, settings))
     app.include_router(oai.router(reader, settings))
+    app.include_router(datasets.router(reader, templates, settings))
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
