@@ -39,6 +39,7 @@ from rdflib.namespace import SKOS
 ROOT = Path(__file__).resolve().parents[1]
 CONCEPTS = ROOT / "ontology" / "concepts"
 REFERENCE = ROOT / "ingest" / "reference"
+BOUNDARIES = ROOT / "creative_graph" / "reference" / "brussels-municipalities.geojson"
 CONCEPT_BASE = "https://w3id.org/creative-graph/concept/"
 
 COLUMNS = (
@@ -130,7 +131,7 @@ def municipalities(points_each: int = 64) -> tuple[Municipality, ...]:
             if row["refnis"].startswith("21"):  # the Brussels-Capital Region
                 codes.setdefault(row["refnis"], []).append(row["postcode"])
                 owners.setdefault(row["postcode"], set()).add(row["refnis"])
-    geojson = json.loads((REFERENCE / "brussels-municipalities.geojson").read_text("utf-8"))
+    geojson = json.loads(BOUNDARIES.read_text("utf-8"))
     rng = random.Random(21000)  # the same points whatever the caller's seed
     found = []
     for feature in sorted(geojson["features"], key=lambda f: f["properties"]["refnis"]):
