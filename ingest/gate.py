@@ -34,8 +34,9 @@ class GateResult:
 def _problems(report: ValidationReport, mapped: Mapped, source: str) -> list[Problem]:
     problems = []
     for result in report.results:
-        file, record = mapped.locators.get(
-            result.focus_node, (source, f"node <{result.focus_node}>")
+        file, record = mapped.locate(result.focus_node) or (
+            source,
+            f"node <{result.focus_node}>",
         )
         field = mapped.fields.get(result.path, result.path)
         problems.append(Problem(file, record, field, result.value, result.message, result.severity))
@@ -67,7 +68,16 @@ def context_types(staging: Staging, reader: StoreReader | None) -> list[ox.Tripl
 
 
 def _drop_records(mapped: Mapped, records: set[tuple[str, str]]) -> None:
-    doomed = sorted(iri for iri, where in mapped.locators.items() if where in records)
+    found = {iri for iri, where in mapped.locators.items() if where in records}
+    doomed_keys = {key for key, where in mapped.keys.items() if where in records}
+    if doomed_keys:  # nodes found by the record key their IRI ends with
+        every_iri = "SELECT DISTINCT ?n WHERE { { ?n ?p ?o } UNION { ?s ?p ?n } FILTER isIRI(?n) }"
+        found |= {
+            iri
+            for (iri,) in mapped.staged().select(every_iri)
+            if iri.rsplit("/", 1)[-1] in doomed_keys
+        }
+    doomed = sorted(found)
     for start in range(0, len(doomed), 1000):
         values = " ".join(f"<{iri}>" for iri in doomed[start : start + 1000])
         mapped.staged().update(

@@ -218,8 +218,9 @@ def apply(mapped: Mapped, renames: dict[str, str]) -> None:
         f"WHERE {{ VALUES (?old ?new) {{ {pairs} }} ?s ?p ?old }}"
     )
     for old, new in renames.items():
-        if old in mapped.locators:
-            mapped.locators[new] = mapped.locators[old]
+        where = mapped.locate(old)
+        if where is not None:
+            mapped.locators[new] = where
 
 
 def commit(resolution: Resolution, source: str, registry: Registry) -> None:

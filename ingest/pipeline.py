@@ -142,6 +142,7 @@ def ingest_source(
             report = str(report_path)
         link_coverage = coverage(staging, actors)
         mapped.locators.clear()  # not needed any more; the bulk load wants the memory
+        mapped.keys.clear()
         on_stage("loading")
         key = run_key()
         with StoreWriter(settings.store, settings.snapshots_kept) as writer:

@@ -12,7 +12,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 from terms import is_declared
 
-from creative_graph.iris import Iris
+from creative_graph.iris import Iris, record_key
 from creative_graph.settings import Settings
 from creative_graph.store import StoreReader
 from ingest.errors import SourceError
@@ -164,7 +164,7 @@ def test_postcode_shared_by_two_municipalities_uses_the_name(tmp_path: Path) -> 
         for t in triple
         if str(t).startswith(BASE_IRI + "id/")
     }
-    assert minted <= set(mapped.locators)
+    assert all(mapped.minted(iri) for iri in minted)
 
 
 def test_bad_enterprise_number_and_unknown_type_are_located_violations(
@@ -186,6 +186,29 @@ def test_bad_enterprise_number_and_unknown_type_are_located_violations(
     kbo = next(p for p in outcome.violations if p.field == "enterprise_number")
     assert "0876543271" in kbo.value and "97" in kbo.message
     assert StoreReader(settings.store).snapshot.name is None  # nothing was ever published
+
+
+def test_skip_invalid_drops_the_bad_rows_with_every_node_they_minted(
+    settings, steward_copy, validator
+) -> None:
+    rows = example_rows()
+    rows[4]["type"] = "fablabz"  # a SHACL violation on the actor of row 6
+    write_csv(steward_copy, rows)
+    outcome = ingest_source(load_manifest(steward_copy), settings, validator, skip_invalid=True)
+    assert outcome.status == "loaded"
+    assert outcome.rejected == (("hubs.csv", f"row 6 ({rows[4]['id']})"),)
+    reader = StoreReader(settings.store)
+    graph = f"{BASE_IRI}graph/{load_manifest(steward_copy).name}"
+    key = record_key(load_manifest(steward_copy).name, rows[4]["id"])
+    left = reader.select(
+        f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} "
+        f'FILTER (STRENDS(STR(?s), "/{key}") || STRENDS(STR(?o), "/{key}")) }}'
+    )
+    assert left == []  # its actor, site, address, geometry, record... all gone
+    kept = record_key(load_manifest(steward_copy).name, rows[3]["id"])
+    assert reader.select(
+        f"SELECT ?p WHERE {{ GRAPH <{graph}> {{ <{BASE_IRI}id/site/{kept}> ?p ?o }} }}"
+    )
 
 
 def test_unknown_reference_and_bad_cells_are_located_violations(tmp_path: Path) -> None:

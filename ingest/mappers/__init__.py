@@ -29,8 +29,18 @@ class Mapped:
     problems: list[Problem] = field(default_factory=list)
     # IRI of every node minted for a record -> (file name, record locator), to place SHACL results
     locators: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # record key -> (file, record locator), for mappers whose IRIs end with the record's key
+    # (`{BASE_IRI}id/{kind}/{key}`): one entry a record instead of one a node; see `locate`
+    keys: dict[str, tuple[str, str]] = field(default_factory=dict)
     # predicate (prefixed) -> source field, to name the field a SHACL result is about
     fields: dict[str, str] = field(default_factory=dict)
+
+    def locate(self, iri: str) -> tuple[str, str] | None:
+        """(file, record) of the record a node was minted for, if this run minted it."""
+        return self.locators.get(iri) or self.keys.get(iri.rsplit("/", 1)[-1])
+
+    def minted(self, iri: str) -> bool:
+        return self.locate(iri) is not None
 
     def staged(self) -> Staging:
         """Every triple the mapper produced, in the staging store (`graph` is moved there)."""

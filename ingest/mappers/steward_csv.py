@@ -265,10 +265,14 @@ class _RowMapper:
         self.actor = self.node("actor")
 
     def node(self, kind: str, key: str | None = None) -> str:
-        """Mint the IRI of a node of this row; returns it as an N-Triples term."""
-        value = self.iris.thing(kind, key or self.key)
-        self.mapped.locators[value] = self.where
-        return f"<{value}>"
+        """Mint the IRI of a node of this row; returns it as an N-Triples term.
+
+        The row is found again from the key its IRIs end with (`Mapped.keys`): one entry for
+        the actor, site, address, geometry, contact, identifier and record, one per service.
+        """
+        key = key or self.key
+        self.mapped.keys[key] = self.where
+        return f"<{self.iris.thing(kind, key)}>"
 
     def problem(self, column: str, value: str, message: str, severity: str = "Violation") -> None:
         self.mapped.problems.append(
