@@ -25,12 +25,12 @@ from endpoint.representations import (
     BY_MEDIA_TYPE,
     HTML,
     alternates,
+    json_for_html,
     not_acceptable,
     preferred,
     rdf_response,
     split_suffix,
 )
-from endpoint.resources import json_for_html
 
 SCHEMA_FORMATS = {"application/n-quads": "application/n-quads", "text/turtle": "text/turtle"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -68,3 +69,9 @@ def not_acceptable() -> Response:
     return PlainTextResponse(
         f"Not available in any type you accept; available: {offered}\n", status_code=406
     )
+
+
+def json_for_html(document: dict[str, object]) -> str:
+    """JSON safe inside <script>: no "</script>" or "<!--" can come out of user text."""
+    text = json.dumps(document, ensure_ascii=False, indent=1)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

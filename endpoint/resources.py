@@ -8,7 +8,6 @@ its survivor; an unknown IRI is 404.
 
 from __future__ import annotations
 
-import json
 import re
 
 import pyoxigraph as ox
@@ -25,6 +24,7 @@ from endpoint.representations import (
     BY_MEDIA_TYPE,
     HTML,
     alternates,
+    json_for_html,
     not_acceptable,
     preferred,
     rdf_response,
@@ -181,12 +181,6 @@ def _map(graph: Graph, subject: URIRef) -> str | None:
         else None
     )
     return maps.svg(point[0], point[1], refnis)
-
-
-def json_for_html(document: dict[str, object]) -> str:
-    """JSON safe inside <script>: no "</script>" or "<!--" can come out of user text."""
-    text = json.dumps(document, ensure_ascii=False, indent=1)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _describe(reader: StoreReader, iri: str, base: str) -> Graph:

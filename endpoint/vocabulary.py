@@ -27,6 +27,7 @@ from endpoint.representations import (
     HTML,
     RdfFormat,
     alternates,
+    json_for_html,
     not_acceptable,
     preferred,
     rdf_response,
@@ -242,7 +243,22 @@ def router(templates: Jinja2Templates) -> APIRouter:
             return PlainTextResponse(f"No concept {code!r} in scheme {name!r}.\n", status_code=404)
         view = _concept_view(graph, URIRef(f"{CONCEPT}{name}/{code}"))
         scheme_view = _concept_view(model.concepts, URIRef(f"{CONCEPT}{name}"))
-        context = {"concept": view, "scheme": scheme_view, "languages": LANGUAGES}
+        defined_term = {
+            "@context": "https://schema.org",
+            "@type": "DefinedTerm",
+            "@id": view["iri"],
+            "termCode": code,
+            "name": [{"@value": v, "@language": k} for k, v in sorted(view["labels"].items())],  # type: ignore[union-attr]
+            "description": [
+                {"@value": v, "@language": k}
+                for k, v in sorted(view["definitions"].items())  # type: ignore[union-attr]
+            ],
+            "inDefinedTermSet": scheme_view["iri"],
+        }
+        context = {
+            "concept": view, "scheme": scheme_view, "languages": LANGUAGES,
+            "json_ld": json_for_html(defined_term),
+        }  # fmt: skip
         return answer(
             request,
             f"/concept/{name}/{code}",

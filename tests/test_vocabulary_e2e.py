@@ -118,3 +118,17 @@ def test_shapes_are_published(live_server) -> None:
 
 def test_unacceptable_type_is_406(live_server) -> None:
     assert httpx.get(live_server.url + "/ns", headers={"Accept": "image/png"}).status_code == 406
+
+
+def test_a_concept_page_embeds_schema_org_defined_term(live_server) -> None:
+    import json
+    import re
+
+    page = httpx.get(
+        live_server.url + "/concept/actor-type/fablab", headers={"Accept": "text/html"}
+    ).text
+    (script,) = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    term = json.loads(script)
+    assert term["@type"] == "DefinedTerm" and term["termCode"] == "fablab"
+    assert term["inDefinedTermSet"] == "https://w3id.org/creative-graph/concept/actor-type"
+    assert {name["@language"] for name in term["name"]} == {"en", "fr", "nl"}
