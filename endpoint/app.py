@@ -85,9 +85,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(void.router(reader, settings))
     app.include_router(named_queries.router(reader, pool, settings))
     app.include_router(dumps.router(reader, settings))
-    app.include_router(catalog.router(reader, settings))
-    app.include_router(oai.router(reader, settings))
-    app.include_router(datasets.router(reader, templates, settings))
+    # one catalogue, built once per snapshot, behind /catalog, /oai and /graph/{name}
+    described = catalog.Catalog(reader, settings)
+    app.include_router(catalog.router(reader, described, settings))
+    app.include_router(oai.router(reader, described, settings))
+    app.include_router(datasets.router(reader, described, templates, settings))
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:

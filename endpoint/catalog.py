@@ -124,6 +124,17 @@ class Catalog:
                 self._cached = (key, self._build(snapshot))
             return self._cached[1]
 
+    def validators(self, snapshot: Snapshot, media_type: str) -> dict[str, str]:
+        """ETag and Last-Modified of a document built from the catalogue of `snapshot`.
+
+        The catalogue changes once the snapshot's dumps are written, so the ETag says whether
+        they were there.
+        """
+        headers = validators(snapshot, media_type)
+        if "ETag" in headers and not self.has_dumps(snapshot):
+            headers["ETag"] = headers["ETag"][:-1] + ':no-dumps"'
+        return headers
+
     def has_dumps(self, snapshot: Snapshot) -> bool:
         return bool(snapshot.name) and dumps.read(self.settings.store, snapshot.name) is not None
 
@@ -394,9 +405,8 @@ def page(full: Graph, base: str, number: int, size: int) -> Graph | None:
     return g
 
 
-def router(reader: StoreReader, settings: Settings) -> APIRouter:
+def router(reader: StoreReader, catalog: Catalog, settings: Settings) -> APIRouter:
     api = APIRouter(tags=["catalogue"])
-    catalog = Catalog(reader, settings)
 
     @api.head("/catalog", include_in_schema=False)
     @api.get("/catalog", summary="The DCAT-AP 2.1.1 catalogue (Turtle, RDF/XML, JSON-LD)")
@@ -405,9 +415,7 @@ def router(reader: StoreReader, settings: Settings) -> APIRouter:
         if media_type is None:
             return not_acceptable()
         snapshot = reader.snapshot
-        headers = {"Vary": "Accept", **validators(snapshot, media_type)}
-        if "ETag" in headers and not catalog.has_dumps(snapshot):  # it changes when they come
-            headers["ETag"] = headers["ETag"][:-1] + ':no-dumps"'
+        headers = {"Vary": "Accept", **catalog.validators(snapshot, media_type)}
         unchanged = not_modified(request, headers)
         if unchanged is not None:
             return unchanged

@@ -19,7 +19,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS
 
 from creative_graph.settings import Settings
 from creative_graph.store import StoreReader
-from endpoint.caching import not_modified, validators
+from endpoint.caching import not_modified
 from endpoint.catalog import Catalog, reachable
 from endpoint.representations import (
     BY_MEDIA_TYPE,
@@ -85,9 +85,10 @@ def schema_dataset(part: Graph, dataset: URIRef) -> dict[str, object]:
     return document
 
 
-def router(reader: StoreReader, templates: Jinja2Templates, settings: Settings) -> APIRouter:
+def router(
+    reader: StoreReader, catalog: Catalog, templates: Jinja2Templates, settings: Settings
+) -> APIRouter:
     api = APIRouter(tags=["datasets"])
-    catalog = Catalog(reader, settings)
     base = settings.base_iri
 
     @api.get("/graph/{name}", summary="A source graph's description (DCAT-AP; HTML for people)")
@@ -102,9 +103,7 @@ def router(reader: StoreReader, templates: Jinja2Templates, settings: Settings) 
         if media_type is None:
             return not_acceptable()
         headers = {"Vary": "Accept", "Link": alternates(f"/graph/{name}")}
-        headers |= validators(snapshot, media_type)
-        if not catalog.has_dumps(snapshot) and "ETag" in headers:
-            headers["ETag"] = headers["ETag"][:-1] + ':no-dumps"'
+        headers |= catalog.validators(snapshot, media_type)
         unchanged = not_modified(request, headers)
         if unchanged is not None:
             return unchanged

@@ -168,9 +168,9 @@ def _untoken(token: str, snapshot: str | None) -> dict[str, object]:
     return state
 
 
-def router(reader: StoreReader, settings: Settings) -> APIRouter:
+def router(reader: StoreReader, catalog: Catalog, settings: Settings) -> APIRouter:
     api = APIRouter(tags=["OAI-PMH"])
-    repository = Repository(reader, Catalog(reader, settings), settings)
+    repository = Repository(reader, catalog, settings)
     base_url = settings.base_iri + "oai"
 
     def answer(pairs: list[tuple[str, str]]) -> Response:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph
 
 BATCH = 50_000  # lines buffered before they are parsed into the store
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
@@ -38,18 +38,6 @@ def literal(text: str, lang: str | None = None, datatype: str | None = None) -> 
     if datatype:
         return f"{quoted}^^<{datatype}>"
     return quoted
-
-
-def term(node: object) -> str:
-    """An rdflib term as an N-Triples term."""
-    if isinstance(node, URIRef):
-        return f"<{node}>"
-    if isinstance(node, Literal):
-        datatype = str(node.datatype) if node.datatype else None
-        return literal(str(node), node.language, datatype)
-    if isinstance(node, BNode):
-        return f"_:{node}"
-    raise TypeError(f"not an RDF term: {node!r}")
 
 
 class Staging:
@@ -118,10 +106,6 @@ class Staging:
         next(rows)  # the header: the variables
         for row in rows:
             yield tuple(row)
-
-    def ask(self, query: str) -> bool:
-        self.flush()
-        return bool(self.store.query(query))
 
     def update(self, sparql_update: str) -> None:
         self.flush()
