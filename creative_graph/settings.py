@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -76,11 +76,28 @@ class Settings(BaseSettings):
         description="Origins whose web pages may query and read the site from a browser "
         '(CORS; a JSON list); `["*"]`: any, `[]`: none.',
     )
+    write_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Bearer token that allows writes (SPARQL Update, Graph Store Protocol); "
+        "empty: writes are off. At least 24 characters.",
+    )
+    write_shapes: Path | None = Field(
+        default=None,
+        description="A Turtle file of SHACL shapes that judge writes instead of the project's "
+        "own (unset: the project's shapes, as for ingest).",
+    )
     snapshots_kept: int = Field(
         default=3,
         ge=2,
         description="Published store snapshots kept on disk (older ones are removed).",
     )
+
+    @field_validator("write_token")
+    @classmethod
+    def _write_token_is_long(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value() and len(value.get_secret_value()) < 24:
+            raise ValueError("must be empty (writes off) or at least 24 characters long")
+        return value
 
     @field_validator("base_iri")
     @classmethod

@@ -300,8 +300,8 @@ class SparqlValidator:
         store.load(data, format=ox.RdfFormat.N_TRIPLES)
         return self.validate_store(store)
 
-    def validate_store(self, store: ox.Store) -> ValidationReport:
-        """Validate the default graph of an in-memory store, leaving it as it was.
+    def validate_store(self, store: ox.Store, union: bool = False) -> ValidationReport:
+        """Validate the default graph of a store (`union`: all its graphs), leaving it as it was.
 
         The ontology (class hierarchy, concept schemes) is added for the time of the checks:
         only its triples the data does not already hold, which are removed afterwards.
@@ -309,12 +309,12 @@ class SparqlValidator:
         added = [quad for quad in self._context if quad not in store]
         store.extend(added)
         try:
-            return self._run(store)
+            return self._run(store, union)
         finally:
             for quad in added:
                 store.remove(quad)
 
-    def _run(self, store: ox.Store) -> ValidationReport:
+    def _run(self, store: ox.Store, union: bool) -> ValidationReport:
         """Run every check; as many at a time as there are CPUs.
 
         pyoxigraph releases the GIL while it evaluates and serialises a query, so threads
@@ -323,7 +323,8 @@ class SparqlValidator:
         """
 
         def solutions(check: Check) -> bytes:
-            return store.query(check.query).serialize(format=ox.QueryResultsFormat.TSV)
+            results = store.query(check.query, use_default_graph_as_union=union)
+            return results.serialize(format=ox.QueryResultsFormat.TSV)
 
         results = []
         with ThreadPoolExecutor(max_workers=_cpus()) as pool:

@@ -3,6 +3,10 @@
 Layout of the store directory (the `STORE` setting):
 
     primary/             the read-write pyoxigraph database; one writer process at a time
+    primary-<n>/         a trial copy of the primary (`StoreWriter.trial`); once adopted it
+                         is the primary, named by PRIMARY
+    PRIMARY              names the primary when it is not `primary/`; replaced atomically
+    writer.lock          held (flock) by the one writer process
     incoming/            TriG files being bulk-loaded into a new graph (removed after, or on
                          the next writer's start if a run was killed)
     published/<name>/    read-only checkpoints (`Store.backup`, hard links) made after each write
@@ -19,13 +23,15 @@ bytes in the same call; no pyoxigraph result object ever leaves this module.
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import logging
 import os
 import shutil
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +42,7 @@ import pyoxigraph as ox
 log = logging.getLogger(__name__)
 
 POINTER = "PUBLISHED"
+PRIMARY_POINTER = "PRIMARY"
 
 ResultKind = Literal["solutions", "boolean", "graph"]
 
@@ -117,23 +124,57 @@ def canonical_lines(ntriples: bytes) -> set[str]:
     }
 
 
+def _replace_text(path: Path, text: str) -> None:
+    """Write a small file atomically: readers see the old content or the new, never a mix."""
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
 class StoreWriter:
     """The single writer: replaces named graphs atomically, then publishes a snapshot."""
 
     def __init__(self, directory: Path, snapshots_kept: int = 3) -> None:
         self.directory = Path(directory)
         self.snapshots_kept = snapshots_kept
+        busy = StoreError(
+            f"the store {self.directory} is being written by another process "
+            "(an ingest or a write is running); try again when it has finished"
+        )
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            self._store = ox.Store(str(self.directory / "primary"))
+            self._lock = open(self.directory / "writer.lock", "a+b")  # noqa: SIM115
         except OSError as error:
-            if "lock" in str(error).lower():
-                raise StoreError(
-                    f"the store {self.directory} is being written by another process "
-                    "(another ingest is running); try again when it has finished"
-                ) from error
             raise StoreError(f"cannot open the store {self.directory}: {error}") from error
+        try:
+            # our own lock, held while the primary is closed and swapped too (RocksDB's lock
+            # lives inside the primary's directory and goes with it)
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            self._lock.close()
+            raise busy from error
+        try:
+            self._primary = self._primary_path()
+            self._store = ox.Store(str(self._primary))
+        except OSError as error:
+            self._lock.close()
+            if "lock" in str(error).lower():
+                raise busy from error
+            raise StoreError(f"cannot open the store {self.directory}: {error}") from error
+        self._trial: tuple[ox.Store, Path] | None = None
         shutil.rmtree(self.directory / "incoming", ignore_errors=True)  # left by a killed run
+        self._remove_stale_copies()
+
+    def _primary_path(self) -> Path:
+        pointer = self.directory / PRIMARY_POINTER
+        name = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else "primary"
+        return self.directory / name
+
+    def _remove_stale_copies(self) -> None:
+        """Trial copies never adopted (a rejected or killed write) and replaced primaries."""
+        for path in self.directory.glob("primary*"):
+            if path.is_dir() and path != self._primary:
+                shutil.rmtree(path, ignore_errors=True)
 
     def __enter__(self) -> StoreWriter:
         return self
@@ -142,8 +183,49 @@ class StoreWriter:
         self.close()
 
     def close(self) -> None:
+        try:
+            self._store.flush()
+            del self._store
+        finally:
+            self._lock.close()  # releases the flock
+
+    @contextmanager
+    def trial(self) -> Iterator[ox.Store]:
+        """A writable copy of the primary, for a change that may still be refused.
+
+        The copy is a checkpoint (hard links: instant, nearly free). Change and check it, then
+        `adopt` it to make it the primary in one atomic step; a copy not adopted is deleted on
+        leaving the block, or when the next writer starts if the process died.
+        """
+        # a fresh name each time: a dropped copy may still be open in the caller's hands
+        path = self.directory / f"primary-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
+        self._store.flush()
+        self._store.backup(str(path))
+        copy = ox.Store(str(path))
+        self._trial = (copy, path)
+        try:
+            yield copy
+        finally:
+            copy.flush()
+            del copy
+            self._trial = None
+            if path != self._primary:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def adopt(self, copy: ox.Store) -> None:
+        """Make the trial copy (from `trial`) the primary; the old primary is removed."""
+        current = self._trial
+        if current is None or current[0] is not copy:
+            raise ValueError("adopt() takes the store yielded by this writer's trial()")
+        path = current[1]
+        copy.flush()
+        old = self._primary
         self._store.flush()
         del self._store
+        _replace_text(self.directory / PRIMARY_POINTER, path.name + "\n")  # the atomic step
+        self._primary = path
+        self._store = copy
+        shutil.rmtree(old, ignore_errors=True)
 
     def graph_lines(self, graph: str) -> set[str]:
         """The graph's triples in canonical N-Triples form, to compare two versions of a graph."""
@@ -220,10 +302,7 @@ class StoreWriter:
         number = int(existing[-1].split("-")[0]) + 1 if existing else 1
         name = f"{number:06d}-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
         self._store.backup(str(published / name))
-        pointer = self.directory / POINTER
-        temporary = pointer.with_suffix(".tmp")
-        temporary.write_text(name + "\n", encoding="utf-8")
-        os.replace(temporary, pointer)
+        _replace_text(self.directory / POINTER, name + "\n")
         for old in existing[: max(0, len(existing) + 1 - self.snapshots_kept)]:
             shutil.rmtree(published / old, ignore_errors=True)
         log.debug("published snapshot %s", name)
@@ -236,26 +315,26 @@ class StoreReader:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self._lock = threading.Lock()
-        self._pointer_stamp: int | None = None
         self._snapshot = Snapshot(None, None)
         self._store: ox.Store = ox.Store()  # empty until something is published
 
     def _current(self) -> tuple[Snapshot, ox.Store]:
         pointer = self.directory / POINTER
         try:
+            # the name itself, not the file's time: two writes within the clock's resolution
+            # would otherwise look like one
+            name = pointer.read_text(encoding="utf-8").strip()
             stamp = pointer.stat().st_mtime_ns
         except FileNotFoundError:
-            stamp = None
+            name = None
         with self._lock:
-            if stamp != self._pointer_stamp and stamp is not None:
-                name = pointer.read_text(encoding="utf-8").strip()
+            if name is not None and name != self._snapshot.name:
                 try:
                     store = ox.Store.read_only(str(self.directory / "published" / name))
                 except OSError as error:
                     raise StoreError(f"cannot open published snapshot {name}: {error}") from error
                 self._store = store
                 self._snapshot = Snapshot(name, datetime.fromtimestamp(stamp / 1e9, UTC))
-                self._pointer_stamp = stamp
                 log.info("serving snapshot %s", name)
             return self._snapshot, self._store
 
@@ -306,6 +385,25 @@ class StoreReader:
         buffer = _CappedBuffer(max_bytes)
         results.serialize(buffer, format=results_format)
         return QueryOutput(buffer.value(), kind, results_format.media_type, snapshot)
+
+    def has_graph(self, name: str | None) -> bool:
+        """Whether the published snapshot has this named graph (None: the default graph)."""
+        return name is None or self._current()[1].contains_named_graph(ox.NamedNode(name))
+
+    def graph(
+        self, name: str | None, rdf_format: ox.RdfFormat, max_bytes: int | None = None
+    ) -> tuple[bytes, Snapshot] | None:
+        """One graph of the published snapshot serialised (`name` None: the store's own default
+        graph, not the union queries see), or None when no such named graph exists."""
+        snapshot, store = self._current()
+        graph: ox.NamedNode | ox.DefaultGraph = ox.DefaultGraph()
+        if name is not None:
+            graph = ox.NamedNode(name)
+            if not store.contains_named_graph(graph):
+                return None
+        buffer = _CappedBuffer(max_bytes)
+        store.dump(buffer, format=rdf_format, from_graph=graph)
+        return buffer.value(), snapshot
 
     def select(self, query: str) -> list[dict[str, str]]:
         """Rows of a SELECT query as plain `{variable: lexical value}` dicts."""

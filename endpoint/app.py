@@ -12,14 +12,18 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from rdflib import Graph
 
 from creative_graph import __version__
+from creative_graph.iris import Iris
 from creative_graph.settings import Settings
 from creative_graph.store import StoreError, StoreReader
+from creative_graph.writes import Writes
 from endpoint import (
     catalog,
     datasets,
     dumps,
+    graph_store,
     home,
     named_queries,
     oai,
@@ -66,7 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     if settings.cors_origins:
         # reads are public, so any page may run queries from a browser (YASGUI elsewhere,
-        # notebooks); no credentials are ever allowed, so no cookie or token rides along
+        # notebooks); no credentials are ever allowed and `Authorization` is not an allowed
+        # header, so no page on another origin can send a write
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
@@ -79,7 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(home.router(reader, templates, settings))
     app.state.query_pool = pool
-    app.include_router(sparql.router(reader, pool, templates, settings))
+    writes = _writes(settings)
+    app.include_router(sparql.router(reader, pool, templates, settings, writes))
+    app.include_router(graph_store.router(reader, settings, writes))
     app.include_router(vocabulary.router(templates))
     app.include_router(resources.router(reader, templates, settings))
     app.include_router(void.router(reader, settings))
@@ -103,3 +110,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return PlainTextResponse(f"The store is unavailable: {error}\n", status_code=503)
 
     return app
+
+
+def _writes(settings: Settings) -> Writes | None:
+    """The validated writer, only when the operator has set a write token."""
+    if not settings.write_token.get_secret_value():
+        return None
+    import ontology
+    from creative_graph.sparql_validation import SparqlValidator
+
+    if settings.write_shapes is None:
+        validator = SparqlValidator.default()
+    else:
+        shapes = Graph().parse(settings.write_shapes, format="turtle")
+        validator = SparqlValidator(shapes, ontology.validation_graph())
+    return Writes(settings.store, validator, Iris(settings.base_iri), settings.snapshots_kept)

@@ -11,14 +11,17 @@ RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_C
                   "SPARQL_Results_TSV", "Turtle", "N-Triples", "JSON-LD", "RDF_XML")  # fmt: skip
 
 
-def describe(endpoint: str, named_graphs: list[str]) -> Graph:
-    """The service at `endpoint`: language, formats, the union default graph, its named graphs."""
+def describe(endpoint: str, named_graphs: list[str], updates: bool = False) -> Graph:
+    """The service at `endpoint`: languages (Update only when writes are on), formats, the
+    union default graph, its named graphs."""
     graph = Graph()
     graph.bind("sd", SD)
     service = URIRef(endpoint)
     graph.add((service, RDF.type, SD.Service))
     graph.add((service, SD.endpoint, service))
     graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    if updates:
+        graph.add((service, SD.supportedLanguage, SD.SPARQL11Update))
     graph.add((service, SD.feature, SD.UnionDefaultGraph))
     graph.add((service, SD.feature, SD.BasicFederatedQuery))
     for name in RESULT_FORMATS:

@@ -1,5 +1,8 @@
 """The SPARQL 1.1 Protocol endpoint at /sparql: query by GET, POST form and POST direct.
 
+Updates (POST form `update=` or POST `application/sparql-update`) go to
+`endpoint.sparql_update`, for the holder of the write token only.
+
 The result format is negotiated from `Accept` (or forced with `format=`) once the query kind
 is known: SELECT/ASK in SPARQL JSON, XML, CSV or TSV; CONSTRUCT/DESCRIBE in Turtle,
 N-Triples, JSON-LD or RDF/XML. Without `default-graph-uri`, the default graph is the union
@@ -19,7 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from creative_graph.namespaces import sparql_prefixes
 from creative_graph.settings import Settings
 from creative_graph.store import QueryOutput, ResultTooLarge, StoreReader
-from endpoint import service_description
+from creative_graph.writes import Writes
+from endpoint import service_description, sparql_update
 from endpoint.caching import not_modified, validators
 from endpoint.federation import refused_services
 from endpoint.negotiation import choose
@@ -61,6 +65,7 @@ SD_FORMATS = {
 }
 FORM_TYPE = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
+UPDATE_TYPE = "application/sparql-update"
 
 EXAMPLE_QUERY = """SELECT ?type (COUNT(?actor) AS ?actors) WHERE {
   ?actor a org:Organization ; org:classification ?concept .
@@ -89,7 +94,7 @@ def _single(params: list[tuple[str, str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-async def _body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refused with 413 beyond `limit` bytes (before reading it when declared)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -107,8 +112,12 @@ async def _protocol_parameters(request: Request, limit: int) -> list[tuple[str, 
     params = list(parse_qsl(request.url.query, keep_blank_values=True))
     if request.method != "POST":
         return params
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await _body(request, limit)
+    media_type, _, parameters = request.headers.get("content-type", "").partition(";")
+    content_type = media_type.strip().lower()
+    charset = _charset(parameters)
+    if charset not in (None, "utf-8", "utf8"):
+        raise ProtocolError(415, f"send the request body in UTF-8, not {charset}")
+    body = await read_body(request, limit)
     if content_type == FORM_TYPE:
         try:
             return params + parse_qsl(
@@ -116,18 +125,29 @@ async def _protocol_parameters(request: Request, limit: int) -> list[tuple[str, 
             )
         except UnicodeDecodeError as error:
             raise ProtocolError(400, "the form body is not UTF-8") from error
-    if content_type == QUERY_TYPE:
-        if any(key == "query" for key, _ in params):
-            raise ProtocolError(400, "a direct POST carries the query in its body, not in the URL")
+    direct = {QUERY_TYPE: "query", UPDATE_TYPE: "update"}.get(content_type)
+    if direct is not None:
+        if any(key in ("query", "update") for key, _ in params):
+            raise ProtocolError(
+                400, f"a direct POST carries the {direct} in its body, not in the URL"
+            )
         try:
-            return [*params, ("query", body.decode("utf-8"))]
+            return [*params, (direct, body.decode("utf-8"))]
         except UnicodeDecodeError as error:
-            raise ProtocolError(400, "the query body is not UTF-8") from error
+            raise ProtocolError(400, f"the {direct} body is not UTF-8") from error
     raise ProtocolError(
         415,
-        f"POST a query as {FORM_TYPE} (query=...) or as {QUERY_TYPE}, "
-        f"not {content_type or 'no type'}",
+        f"POST a query as {FORM_TYPE} (query=...) or as {QUERY_TYPE}, an update as "
+        f"{FORM_TYPE} (update=...) or as {UPDATE_TYPE}; not {content_type or 'no type'}",
     )
+
+
+def _charset(parameters: str) -> str | None:
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return None
 
 
 def _formats(request: Request, params: list[tuple[str, str]]) -> tuple[str | None, str | None]:
@@ -147,7 +167,7 @@ def _formats(request: Request, params: list[tuple[str, str]]) -> tuple[str | Non
     return choose(accept, list(SOLUTION_FORMATS)), choose(accept, list(GRAPH_FORMATS))
 
 
-def _with_charset(media_type: str) -> str:
+def with_charset(media_type: str) -> str:
     textual = media_type.startswith("text/") or media_type.endswith(
         ("+json", "+xml", "/json", "/xml")
     )
@@ -155,7 +175,11 @@ def _with_charset(media_type: str) -> str:
 
 
 def router(
-    reader: StoreReader, pool: QueryRunner, templates: Jinja2Templates, settings: Settings
+    reader: StoreReader,
+    pool: QueryRunner,
+    templates: Jinja2Templates,
+    settings: Settings,
+    writes: Writes | None = None,
 ) -> APIRouter:
     api = APIRouter()
     allowlist = frozenset(settings.service_allowlist)
@@ -168,19 +192,24 @@ def router(
         if rdf_type is None:
             raise ProtocolError(400, "missing 'query' parameter")
         names = [row["g"] for row in reader.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")]
-        graph = service_description.describe(str(request.url.replace(query="")), names)
+        graph = service_description.describe(
+            str(request.url.replace(query="")), names, updates=writes is not None
+        )
         body = graph.serialize(format=SD_FORMATS[rdf_type], encoding="utf-8")
-        return Response(body, media_type=_with_charset(rdf_type), headers={"Vary": "Accept"})
+        return Response(body, media_type=with_charset(rdf_type), headers={"Vary": "Accept"})
 
     async def answer(request: Request) -> Response:
         try:
             params = await _protocol_parameters(request, settings.max_body_bytes)
             query = _single(params, "query")
+            update = _single(params, "update")
+            if query is not None and update is not None:
+                raise ProtocolError(400, "send a query or an update, not both")
+            if update is not None:
+                if request.method != "POST":
+                    raise ProtocolError(400, "an update changes data: send it with POST, never GET")
+                return await sparql_update.answer(request, update, params, writes, settings)
             if query is None:
-                if _single(params, "update") is not None:
-                    raise ProtocolError(
-                        403, "this endpoint answers queries only; updates are not enabled"
-                    )
                 if choose(request.headers.get("accept"), ["text/html"]) == "text/html":
                     return templates.TemplateResponse(
                         request,
@@ -241,7 +270,7 @@ def router(
         headers = {"Vary": "Accept", "X-Cache": "hit" if output.cached else "miss"}
         if cacheable:
             headers |= validators(output.snapshot, media_type)
-        return Response(output.body, media_type=_with_charset(media_type), headers=headers)
+        return Response(output.body, media_type=with_charset(media_type), headers=headers)
 
     # one OpenAPI operation per method (FastAPI names them after the route, not the method)
     for method in ("GET", "POST", "HEAD"):

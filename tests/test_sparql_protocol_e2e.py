@@ -29,6 +29,7 @@ def test_service_description_for_rdf_clients(live_server) -> None:
     assert (service, RDF.type, SD.Service) in graph
     assert (service, SD.endpoint, service) in graph
     assert (service, SD.supportedLanguage, SD.SPARQL11Query) in graph
+    assert (service, SD.supportedLanguage, SD.SPARQL11Update) not in graph  # writes are off
     names = {str(o) for o in graph.objects(None, SD.name)}
     assert BASE_IRI + "graph/brussels-culture-poi" in names
 

@@ -137,3 +137,44 @@ def test_reader_switches_snapshots_while_in_use(tmp_path: Path) -> None:
             load(writer, triples(n))
             writer.publish()
             assert count(reader) == n
+
+
+def test_an_adopted_trial_becomes_the_primary_and_a_dropped_one_leaves_no_trace(
+    tmp_path: Path,
+) -> None:
+    reader = StoreReader(tmp_path / "store")
+    with StoreWriter(tmp_path / "store") as writer:
+        load(writer, triples(3))
+        with writer.trial() as copy:
+            copy.update(
+                f'INSERT DATA {{ GRAPH <{G}> {{ <http://example.org/x> <http://example.org/p> "x" }} }}'
+            )
+            assert writer.graph_lines(G) == canonical_lines(triples(3))  # primary untouched
+        assert [p.name for p in (tmp_path / "store").glob("primary*")] == ["primary"]
+        with writer.trial() as copy:
+            copy.update(f"CLEAR GRAPH <{G}>")
+            writer.adopt(copy)
+        del copy  # a store stays open while anything refers to it
+        assert writer.graph_lines(G) == set()
+        writer.publish()
+    assert count(reader) == 0
+    # the next writer opens the adopted copy, named by PRIMARY, and nothing else is left
+    with StoreWriter(tmp_path / "store") as writer:
+        assert writer.graph_lines(G) == set()
+    (adopted,) = (tmp_path / "store").glob("primary*")
+    assert adopted.name == (tmp_path / "store" / "PRIMARY").read_text().strip()
+    assert adopted.name.startswith("primary-")
+
+
+def test_a_trial_left_by_a_killed_writer_is_removed_by_the_next(tmp_path: Path) -> None:
+    with StoreWriter(tmp_path / "store") as writer:
+        load(writer, triples(2))
+    (tmp_path / "store" / "primary-000007").mkdir()  # what a killed write leaves behind
+    with StoreWriter(tmp_path / "store") as writer:
+        assert writer.graph_lines(G) == canonical_lines(triples(2))
+    assert not (tmp_path / "store" / "primary-000007").exists()
+
+
+def test_adopt_takes_only_this_writers_trial(tmp_path: Path) -> None:
+    with StoreWriter(tmp_path / "store") as writer, pytest.raises(ValueError, match="trial"):
+        writer.adopt(ox.Store())

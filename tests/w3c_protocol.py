@@ -1,9 +1,11 @@
-"""Reads the W3C SPARQL 1.1 Protocol test manifest and judges responses the way it says.
+"""Reads the W3C SPARQL 1.1 Protocol and Graph Store Protocol test manifests and judges
+responses the way they say.
 
-The manifest (`tests/conformance/w3c/sparql11-protocol/manifest.ttl`, copied from w3c/rdf-tests
-with its provenance) describes each test as HTTP requests (HTTP Vocabulary in RDF) with the
-expected status, result format and ASK answer of each response, and the named graphs to load
-first (`ut:graphData`). Nothing here knows our server; the e2e test sends the requests to it.
+The manifests (`tests/conformance/w3c/`, copied from w3c/rdf-tests with their provenance)
+describe each test as HTTP requests (HTTP Vocabulary in RDF) with the expected status, result
+format, ASK answer, response headers, response graph (compared by isomorphism) and `Location`
+of each response, the named graphs to load first (`ut:graphData`) and the features a test
+needs (`mf:requires`). Nothing here knows our server; the e2e tests send the requests to it.
 """
 
 from __future__ import annotations
@@ -17,10 +19,15 @@ from xml.etree import ElementTree
 
 from rdflib import Graph, Namespace, URIRef
 from rdflib.collection import Collection
+from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS
 
 ROOT = Path(__file__).parent / "conformance" / "w3c"
 PROTOCOL_MANIFEST = ROOT / "sparql11-protocol" / "manifest.ttl"
+GRAPH_STORE_MANIFESTS = tuple(
+    ROOT / "graph-store-protocol" / "graph-store-protocol" / f"manifest-{kind}.ttl"
+    for kind in ("indirect", "direct")
+)
 
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 HT = Namespace("http://www.w3.org/2011/http#")
@@ -73,14 +80,32 @@ class Expected:
     statuses: tuple[range, ...]
     format: str | None
     boolean: bool | None
+    headers: tuple[tuple[str, str], ...] = ()  # compared by media type for content-type
+    graph: str | None = None  # Turtle the response body must be isomorphic to
+    location: bool = False  # a Location header is expected (mf:expectedLocation)
 
-    def problems(self, status: int, content_type: str, body: bytes) -> list[str]:
+    def problems(
+        self, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None
+    ) -> list[str]:
         """What is wrong with a response, in words; empty when it passes."""
         found = []
+        headers = {k.lower(): v for k, v in (headers or {}).items()}
         if not any(status in accepted for accepted in self.statuses):
             wanted = ", ".join(f"{r.start}-{r.stop - 1}" for r in self.statuses)
             found.append(f"status {status}, expected {wanted}")
         media_type = content_type.split(";")[0].strip().lower()
+        for name, value in self.headers:
+            given = headers.get(name, "")
+            if name == "content-type":
+                same = given.split(";")[0].strip().lower() == value.split(";")[0].strip().lower()
+            else:
+                same = given == value
+            if not same:
+                found.append(f"header {name}: {given!r}, expected {value!r}")
+        if self.location and not headers.get("location"):
+            found.append("no Location header")
+        if self.graph is not None:
+            found += _graph_problems(self.graph, media_type, body)
         if self.format and media_type not in FORMATS[self.format]:
             found.append(f"Content-Type {content_type!r} is not a {self.format} format")
         if self.boolean is not None:
@@ -97,6 +122,7 @@ class ProtocolTest:
     approved: bool
     graph_data: tuple[tuple[str, Path], ...]  # (graph IRI, N-Triples file) to load first
     steps: tuple[tuple[Request, Expected], ...]
+    requires: tuple[str, ...] = ()  # mf:requires, local names (IndirectGraphIdentification)
 
     @property
     def is_update(self) -> bool:
@@ -118,6 +144,29 @@ def ask_answer(media_type: str, body: bytes) -> bool | None:
     return None
 
 
+RDF_SYNTAXES = {
+    "text/turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/rdf+xml": "xml",
+    "application/ld+json": "json-ld",
+}
+
+
+def _graph_problems(expected: str, media_type: str, body: bytes) -> list[str]:
+    if media_type not in RDF_SYNTAXES:
+        return [f"the body is {media_type or 'untyped'}, not an RDF graph"]
+    try:
+        given = Graph().parse(data=body, format=RDF_SYNTAXES[media_type])
+    except Exception as error:  # any parser's error is the server's fault here
+        return [f"the body does not parse as {media_type}: {error}"]
+    wanted = Graph().parse(data=expected, format="turtle")
+    if not isomorphic(given, wanted):
+        return [
+            f"the graph returned ({len(given)} triples) is not the one expected ({len(wanted)})"
+        ]
+    return []
+
+
 def _list(graph: Graph, node: object) -> list:
     return list(Collection(graph, node)) if node is not None else []
 
@@ -136,6 +185,10 @@ def _body(graph: Graph, node: object) -> bytes | None:
     return text.encode("utf-16" if encoding.upper() == "UTF-16" else encoding)
 
 
+def load_graph_store() -> list[ProtocolTest]:
+    return [test for manifest in GRAPH_STORE_MANIFESTS for test in load(manifest)]
+
+
 def load(manifest: Path = PROTOCOL_MANIFEST) -> list[ProtocolTest]:
     graph = Graph().parse(manifest, format="turtle")
     (root,) = graph.subjects(RDF.type, MF.Manifest)
@@ -149,6 +202,11 @@ def load(manifest: Path = PROTOCOL_MANIFEST) -> list[ProtocolTest]:
                 for h in _list(graph, graph.value(request, HT.headers))
             )
             response = graph.value(request, HT.resp)
+            response_headers = tuple(
+                (str(graph.value(h, HT.fieldName)).lower(), str(graph.value(h, HT.fieldValue)))
+                for h in _list(graph, graph.value(response, HT.headers))
+            )
+            response_body = graph.value(response, HT.body)
             expected_format = graph.value(response, MF.expectedFormat)
             expected_boolean = graph.value(response, MF.expectedBoolean)
             statuses = tuple(
@@ -166,6 +224,11 @@ def load(manifest: Path = PROTOCOL_MANIFEST) -> list[ProtocolTest]:
                         statuses,
                         str(expected_format) if expected_format is not None else None,
                         expected_boolean.toPython() if expected_boolean is not None else None,
+                        response_headers,
+                        str(graph.value(response_body, CNT.chars))
+                        if response_body is not None
+                        else None,
+                        graph.value(response, MF.expectedLocation) is not None,
                     ),
                 )
             )
@@ -182,6 +245,9 @@ def load(manifest: Path = PROTOCOL_MANIFEST) -> list[ProtocolTest]:
                 approved=(entry, DAWGT.approval, DAWGT.Approved) in graph,
                 graph_data=graph_data,
                 steps=tuple(steps),
+                requires=tuple(
+                    sorted(str(r).rsplit("#", 1)[1] for r in graph.objects(entry, MF.requires))
+                ),
             )
         )
     return tests
