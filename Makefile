@@ -8,7 +8,7 @@ PORT   ?= 8000
 export CREATIVE_GRAPH_BASE_IRI ?= http://localhost:$(PORT)/
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint bench docs clean
+.PHONY: install ui demo test lint bench docs clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -20,17 +20,29 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --editable .
 	@touch $@
 
+# The query page's YASGUI comes from npm (endpoint/ui/package.json); without npm the page
+# falls back to a plain form, so a missing npm is a note, not an error.
+UI_INSTALLED := endpoint/ui/node_modules/.package-lock.json
+$(UI_INSTALLED): endpoint/ui/package.json endpoint/ui/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix endpoint/ui --no-audit --no-fund --loglevel=error; \
+	else \
+	  echo "note: npm not found; /sparql will be a plain query form (install Node.js and npm for YASGUI)"; \
+	fi
+
+ui: $(UI_INSTALLED)
+
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --editable '.[test]'
 	@touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed ui
 
 demo: install
 	$(BIN)/creative-graph ingest
 	$(BIN)/creative-graph serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test ui
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
@@ -44,4 +56,4 @@ bench: install
 	$(BIN)/python bench/ingest_bench.py --actors 10000
 
 clean:
-	rm -rf $(VENV) var build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) var build *.egg-info .pytest_cache .ruff_cache endpoint/ui/node_modules

@@ -37,6 +37,8 @@ from endpoint.workers import QueryPool
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
+# YASGUI as npm installs it (`make install`: endpoint/ui/package.json); absent without npm
+YASGUI = HERE / "ui" / "node_modules" / "@zazuko" / "yasgui" / "build"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -82,6 +84,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.state.reader = reader
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates.env.globals["yasgui"] = YASGUI.is_dir()
+    if YASGUI.is_dir():
+        app.mount("/ui/yasgui", StaticFiles(directory=YASGUI), name="yasgui")
+    else:
+        log.info("YASGUI is not installed (npm ci --prefix endpoint/ui): /sparql is a plain form")
     app.include_router(home.router(reader, templates, settings))
     app.state.query_pool = pool
     writes = _writes(settings)

@@ -26,7 +26,9 @@ from creative_graph.writes import Writes
 from endpoint import service_description, sparql_update
 from endpoint.caching import not_modified, validators
 from endpoint.federation import refused_services
+from endpoint.named_queries import load_queries
 from endpoint.negotiation import choose
+from endpoint.representations import json_for_html
 from endpoint.workers import QueryRunner, QueryTimeout, ServerBusy, WorkerFailed
 
 SOLUTION_FORMATS: dict[str, ox.QueryResultsFormat] = {
@@ -198,6 +200,27 @@ def router(
         body = graph.serialize(format=SD_FORMATS[rdf_type], encoding="utf-8")
         return Response(body, media_type=with_charset(rdf_type), headers={"Vary": "Accept"})
 
+    examples = [
+        {"name": q.name, "summary": q.summary, "description": q.description, "query": q.text}
+        for q in load_queries()
+    ]
+
+    def query_page(request: Request) -> Response:
+        """YASGUI (when npm installed it) or a plain form, with the example queries."""
+        endpoint = str(request.url.replace(query=""))
+        initial = f"{sparql_prefixes()}\n{EXAMPLE_QUERY}"
+        config = {"endpoint": endpoint, "initial": initial, "examples": examples}
+        return templates.TemplateResponse(
+            request,
+            "sparql.html",
+            {
+                "initial": initial,
+                "endpoint": endpoint,
+                "examples": examples,
+                "config": json_for_html(config),
+            },
+        )
+
     async def answer(request: Request) -> Response:
         try:
             params = await _protocol_parameters(request, settings.max_body_bytes)
@@ -211,11 +234,7 @@ def router(
                 return await sparql_update.answer(request, update, params, writes, settings)
             if query is None:
                 if choose(request.headers.get("accept"), ["text/html"]) == "text/html":
-                    return templates.TemplateResponse(
-                        request,
-                        "sparql.html",
-                        {"prefixes": sparql_prefixes(), "example": EXAMPLE_QUERY},
-                    )
+                    return query_page(request)
                 return description(request)
             refused = refused_services(query, allowlist)
             if refused:
