@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest query result the server sends (403 above; the query stops there).",
     )
+    max_result_rows: int = Field(
+        default=100_000,
+        ge=1,
+        description="Most solutions a SELECT answers (403 above; the query stops there).",
+    )
     catalog_publisher: str = Field(
         default="creative-graph",
         description="Who publishes this instance: the publisher and contact name in the "

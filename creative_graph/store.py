@@ -28,6 +28,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -52,18 +53,69 @@ class StoreError(Exception):
 
 
 class ResultTooLarge(Exception):
-    """A query's serialised results passed the operator's size limit; serialising stopped."""
+    """A query's results passed the operator's size or row limit; serialising stopped."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"the results are larger than the server's limit of {limit:,} bytes")
+    def __init__(self, limit: int, unit: str = "bytes") -> None:
+        super().__init__(f"the results are larger than the server's limit of {limit:,} {unit}")
         self.limit = limit
+        self.unit = unit
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+class _RowCounter:
+    """Counts the solutions in what pyoxigraph has serialised so far, in any results format.
+
+    TSV has one line per solution (its terms escape line breaks), CSV too outside quoted
+    fields, XML one `<result>` element (`<` in values is escaped). In JSON each solution
+    after the first starts with `,{`, which a literal may also hold: that count is only an
+    upper bound, so past the limit the body is counted again with the strings taken out.
+    """
+
+    def __init__(self, results_format: ox.QueryResultsFormat, limit: int) -> None:
+        self.format = results_format
+        self.limit = limit
+        self.count = 0
+        self._in_quotes = False  # CSV
+        self._tail = b""  # XML: a tag cut between two writes
+        self._bound = 0  # JSON: the upper bound, and what counting again showed
+        self._overcount = 0
+
+    def add(self, data: bytes, body: list[bytes]) -> None:
+        if self.format == ox.QueryResultsFormat.TSV:
+            self.count += data.count(b"\n")
+            rows = self.count - 1  # the header line
+        elif self.format == ox.QueryResultsFormat.CSV:
+            for index, piece in enumerate(data.split(b'"')):
+                if index:
+                    self._in_quotes = not self._in_quotes
+                if not self._in_quotes:
+                    self.count += piece.count(b"\n")
+            rows = self.count - 1
+        elif self.format == ox.QueryResultsFormat.XML:
+            text = self._tail + data
+            self.count += text.count(b"<result>")
+            self._tail = text[-7:] if not text.endswith(b">") else b""
+            rows = self.count
+        else:
+            self._bound += data.count(b",{")
+            rows = self._bound + 1 - self._overcount
+            if rows > self.limit:
+                stripped = _JSON_STRING.sub(b"", b"".join(body) + data)
+                exact = stripped.count(b",{")
+                self._overcount = self._bound - exact
+                rows = exact + 1
+        if rows > self.limit:
+            raise ResultTooLarge(self.limit, "rows")
 
 
 class _CappedBuffer(io.RawIOBase):
-    """Collects what pyoxigraph writes; raising on the byte past the limit stops the query."""
+    """Collects what pyoxigraph writes; raising past a limit (bytes, rows) stops the query."""
 
-    def __init__(self, limit: int | None) -> None:
+    def __init__(self, limit: int | None, rows: _RowCounter | None = None) -> None:
         self.limit = limit
+        self.rows = rows
         self.parts: list[bytes] = []
         self.size = 0
 
@@ -74,6 +126,8 @@ class _CappedBuffer(io.RawIOBase):
         self.size += len(data)
         if self.limit is not None and self.size > self.limit:
             raise ResultTooLarge(self.limit)
+        if self.rows is not None:
+            self.rows.add(bytes(data), self.parts)
         self.parts.append(bytes(data))
         return len(data)
 
@@ -352,6 +406,7 @@ class StoreReader:
         named_graphs: Sequence[str] = (),
         base_iri: str | None = None,
         max_bytes: int | None = None,
+        max_rows: int | None = None,
         substitutions: Mapping[ox.Variable, ox.NamedNode | ox.Literal] | None = None,
     ) -> QueryOutput | ResultKind:
         """Run `query` and serialise its results with the format matching its kind.
@@ -359,8 +414,8 @@ class StoreReader:
         Returns the kind alone (nothing serialised) when no format was given for it, so the
         caller can answer 406. Without `default_graphs`, the default graph is the union of all
         named graphs; relative IRIs resolve against `base_iri`. Raises `SyntaxError` for a
-        malformed query, `ResultTooLarge` past `max_bytes` of results (the evaluation stops
-        there) and `OSError` for store errors.
+        malformed query, `ResultTooLarge` past `max_bytes` of results or `max_rows` solutions
+        (the evaluation stops there) and `OSError` for store errors.
         """
         snapshot, store = self._current()
         options: dict[str, object] = {}
@@ -382,7 +437,10 @@ class StoreReader:
         kind: ResultKind = "boolean" if isinstance(results, ox.QueryBoolean) else "solutions"
         if results_format is None:
             return kind
-        buffer = _CappedBuffer(max_bytes)
+        rows = None
+        if max_rows is not None and kind == "solutions":
+            rows = _RowCounter(results_format, max_rows)
+        buffer = _CappedBuffer(max_bytes, rows)
         results.serialize(buffer, format=results_format)
         return QueryOutput(buffer.value(), kind, results_format.media_type, snapshot)
 

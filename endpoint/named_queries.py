@@ -207,6 +207,7 @@ def _endpoint(named: NamedQuery, reader: StoreReader, pool: QueryRunner, setting
             "named_graphs": [],
             "base_iri": settings.base_iri + "sparql",
             "max_result_bytes": settings.max_result_bytes,
+            "max_result_rows": settings.max_result_rows,
             "substitutions": substitutions,
         }
         try:

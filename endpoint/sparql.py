@@ -262,6 +262,7 @@ def router(
                 # relative IRIs in a query resolve against the endpoint (SPARQL 1.1 Protocol 2.1.4)
                 "base_iri": settings.base_iri + "sparql",
                 "max_result_bytes": settings.max_result_bytes,
+                "max_result_rows": settings.max_result_rows,
             }
             output = await run_in_threadpool(pool.run, request_for_worker)
         except ProtocolError as error:

@@ -85,13 +85,14 @@ def _serve(directory: str, connection: Connection) -> None:
                 named_graphs=request["named_graphs"],
                 base_iri=request.get("base_iri"),
                 max_bytes=request.get("max_result_bytes"),
+                max_rows=request.get("max_result_rows"),
                 substitutions=_terms(request.get("substitutions") or {}),
             )
         except SyntaxError as error:
             connection.send({"syntax": str(error)})
             continue
         except ResultTooLarge as error:
-            connection.send({"too_large": error.limit})
+            connection.send({"too_large": error.limit, "unit": error.unit})
             continue
         except (ValueError, RuntimeError) as error:  # e.g. a value pyoxigraph cannot bind
             connection.send({"invalid": str(error)})
@@ -182,7 +183,7 @@ class QueryPool:
         if "syntax" in answer:
             raise SyntaxError(answer["syntax"])
         if "too_large" in answer:
-            raise ResultTooLarge(answer["too_large"])
+            raise ResultTooLarge(answer["too_large"], answer["unit"])
         if "invalid" in answer:
             raise ValueError(answer["invalid"])
         if "error" in answer:

@@ -211,6 +211,28 @@ def test_results_over_the_size_limit_are_refused(demo_store) -> None:
         assert len(few.json()["results"]["bindings"]) == 3
 
 
+def test_results_over_the_row_limit_are_refused_in_every_format(demo_store) -> None:
+    capped = Settings(store=demo_store.store, base_iri=BASE_IRI, max_result_rows=25)
+    for server in run_server(capped):
+        url = server.url + "/sparql"
+        for media_type in ("application/sparql-results+json", "application/sparql-results+xml",
+                           "text/csv", "text/tab-separated-values"):  # fmt: skip
+            accept = {"Accept": media_type}
+            over = httpx.get(
+                url, params={"query": "SELECT * { ?s ?p ?o } LIMIT 26"}, headers=accept
+            )
+            assert over.status_code == 403, media_type
+            assert "25 rows" in over.text and "LIMIT" in over.text
+            at = httpx.get(url, params={"query": "SELECT * { ?s ?p ?o } LIMIT 25"}, headers=accept)
+            assert at.status_code == 200, media_type
+        named = httpx.get(
+            server.url + "/api/queries/actors-by-type?type=cultural-venue", headers=JSON
+        )
+        assert named.status_code == 403 and "25 rows" in named.text
+        ask = httpx.get(url, params={"query": "ASK { ?s ?p ?o }"}, headers=JSON)
+        assert ask.status_code == 200
+
+
 def test_repeated_queries_come_from_the_cache_and_never_go_stale(
     settings, source_copy, validator, tmp_path
 ) -> None:

@@ -10,7 +10,14 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from creative_graph.store import QueryOutput, StoreError, StoreReader, StoreWriter, canonical_lines
+from creative_graph.store import (
+    QueryOutput,
+    ResultTooLarge,
+    StoreError,
+    StoreReader,
+    StoreWriter,
+    canonical_lines,
+)
 
 G = "http://example.org/graph/a"
 
@@ -178,3 +185,40 @@ def test_a_trial_left_by_a_killed_writer_is_removed_by_the_next(tmp_path: Path) 
 def test_adopt_takes_only_this_writers_trial(tmp_path: Path) -> None:
     with StoreWriter(tmp_path / "store") as writer, pytest.raises(ValueError, match="trial"):
         writer.adopt(ox.Store())
+
+
+TRICKY = 'Text with "quotes", commas,{ braces },{"and a line\nbreak\\" and <result> too'
+
+
+@pytest.mark.parametrize(
+    "results_format",
+    [ox.QueryResultsFormat.JSON, ox.QueryResultsFormat.XML, ox.QueryResultsFormat.CSV,
+     ox.QueryResultsFormat.TSV],
+    ids=["json", "xml", "csv", "tsv"],
+)  # fmt: skip
+def test_the_row_limit_counts_solutions_whatever_their_text(
+    tmp_path: Path, results_format: ox.QueryResultsFormat
+) -> None:
+    """Literals holding line breaks, quotes, `,{` or `<result>` count once per solution."""
+    reader = StoreReader(tmp_path / "store")
+    data = "".join(
+        f"<http://example.org/s{i}> <http://example.org/p> {json.dumps(TRICKY + str(i))} .\n"
+        for i in range(40)
+    ).encode()
+    with StoreWriter(tmp_path / "store") as writer:
+        load(writer, data)
+        writer.publish()
+    query = f"SELECT ?s ?o WHERE {{ GRAPH <{G}> {{ ?s ?p ?o }} }}"
+
+    def run(limit: int) -> QueryOutput:
+        output = reader.query(
+            query, results_format=results_format, graph_format=None, max_rows=limit
+        )
+        assert isinstance(output, QueryOutput)
+        return output
+
+    assert run(40).body
+    with pytest.raises(ResultTooLarge, match="limit of 39 rows"):
+        run(39)
+    with pytest.raises(ResultTooLarge, match="limit of 1 rows"):
+        run(1)
