@@ -170,8 +170,7 @@ class Staging:
             self._loader = None
         self._store = None
         self._pending = []
-        gc.collect()
-        _return_free_memory()
+        return_free_memory()
 
 
 class _Loader:
@@ -208,12 +207,13 @@ class _Loader:
             raise self._error
 
 
-def _return_free_memory() -> None:
-    """Ask glibc to give freed heap pages back to the system.
+def return_free_memory() -> None:
+    """Collect garbage, then ask glibc to give freed heap pages back to the system.
 
     The staging store frees ~1.4 GB per 100,000 actors just before the bulk load needs as
     much; without this, glibc keeps most of it and the process peaks at the sum of both.
     """
+    gc.collect()
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:  # not glibc (macOS, musl): nothing to do
