@@ -29,7 +29,13 @@ from creative_graph.writes import WriteRefused, Writes
 from endpoint import authorization
 from endpoint.caching import not_modified, validators
 from endpoint.negotiation import choose
-from endpoint.sparql import GRAPH_FORMATS, ProtocolError, read_body, with_charset
+from endpoint.sparql import (
+    GRAPH_FORMATS,
+    ProtocolError,
+    read_body,
+    route_each_method,
+    with_charset,
+)
 from endpoint.sparql_update import busy_response, violations_response
 
 Target = ox.NamedNode | ox.DefaultGraph
@@ -225,15 +231,8 @@ def router(reader: StoreReader, settings: Settings, writes: Writes | None) -> AP
                 f"Refused: {error}; download the dumps at /dumps instead\n", status_code=403
             )
 
-    for method in ("GET", "HEAD", "PUT", "POST", "DELETE"):
-        api.add_api_route(
-            "/store",
-            handle,
-            methods=[method],
-            response_class=Response,
-            name=f"graph_store_{method.lower()}",
-            include_in_schema=method != "HEAD",
-        )
+    methods = ("GET", "HEAD", "PUT", "POST", "DELETE")
+    route_each_method(api, "/store", handle, methods, "graph_store")
 
     async def not_allowed() -> Response:
         return PlainTextResponse(f"use {ALLOWED}\n", status_code=405, headers={"Allow": ALLOWED})

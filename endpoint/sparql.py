@@ -11,6 +11,8 @@ of all named graphs. Queries run in a worker thread that also serialises the res
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
@@ -292,20 +294,26 @@ def router(
             headers |= validators(output.snapshot, media_type)
         return Response(output.body, media_type=with_charset(media_type), headers=headers)
 
-    # one OpenAPI operation per method (FastAPI names them after the route, not the method)
-    for method in ("GET", "POST", "HEAD"):
-        api.add_api_route(
-            "/sparql",
-            answer,
-            methods=[method],
-            response_class=Response,
-            name=f"sparql_{method.lower()}",
-            include_in_schema=method != "HEAD",
-        )
+    route_each_method(api, "/sparql", answer, ("GET", "POST", "HEAD"), "sparql")
     api.add_api_route(
         "/sparql", _not_allowed, methods=["PUT", "DELETE", "PATCH"], include_in_schema=False
     )
     return api
+
+
+def route_each_method(
+    api: APIRouter, path: str, handler: Callable[..., Any], methods: tuple[str, ...], name: str
+) -> None:
+    """One OpenAPI operation per method (FastAPI names them after the route, not the method)."""
+    for method in methods:
+        api.add_api_route(
+            path,
+            handler,
+            methods=[method],
+            response_class=Response,
+            name=f"{name}_{method.lower()}",
+            include_in_schema=method != "HEAD",
+        )
 
 
 def _wants_rdf(request: Request) -> bool:
