@@ -87,6 +87,8 @@ def child_prepare(spec: dict[str, Any]) -> None:
 
 def child_ingest(spec: dict[str, Any]) -> None:
     """One real ingest, printing a JSON line at each stage (so a killed run says how far it got)."""
+    from rdflib import Graph
+
     from creative_graph.settings import Settings
     from creative_graph.validation import ValidationReport
     from ingest.manifest import load_manifest
@@ -94,6 +96,8 @@ def child_ingest(spec: dict[str, Any]) -> None:
 
     class SkippingValidator:
         """Validates nothing: for the prefill, which sets the scene and is not measured."""
+
+        shapes = Graph()  # no shapes: nothing to check, no context to look up
 
         def validate(self, data):  # type: ignore[no-untyped-def]
             return ValidationReport(())

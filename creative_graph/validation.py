@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -32,6 +33,8 @@ class ValidationResult:
 class GraphValidator(Protocol):
     """What ingest needs of a validator: pySHACL (`Validator`) or the compiled SPARQL one."""
 
+    shapes: Graph
+
     def validate(self, data: Graph) -> ValidationReport: ...
 
 
@@ -42,6 +45,53 @@ class StoreValidator(Protocol):
     def validate(self, data: Graph) -> ValidationReport: ...
 
     def validate_store(self, store: ox.Store, union: bool = False) -> ValidationReport: ...
+
+
+_LOGICAL = (SH["or"], SH["and"], SH.xone)
+_MENTIONS_TYPE = re.compile(r"[\s;,]a[\s<?]|rdf:type|22-rdf-syntax-ns#type")
+
+
+def _checks_class(shapes: Graph, shape: object, seen: set[object]) -> bool:
+    """Whether conforming to `shape` depends on the value node's rdf:type (sh:class)."""
+    if shape in seen:
+        return False
+    seen.add(shape)
+    if shapes.value(shape, SH["class"]) is not None:
+        return True
+    nested = [shapes.value(shape, SH.node), shapes.value(shape, SH["not"])]
+    nested.append(shapes.value(shape, SH.qualifiedValueShape))
+    for logical in _LOGICAL:
+        for members in shapes.objects(shape, logical):
+            nested.extend(Collection(shapes, members))
+    return any(_checks_class(shapes, n, seen) for n in nested if n is not None)
+
+
+def class_checked_predicates(shapes: Graph) -> frozenset[str] | None:
+    """The predicates whose objects the shapes check the type of, or None if it cannot be told.
+
+    What a source points to but does not describe needs its type from the store only when it
+    is reached by one of these; a path other than a predicate or an alternative of predicates
+    (inverse, sequence, repetition) makes every object potentially checked, hence None.
+    """
+    predicates: set[str] = set()
+    for shape, path in shapes.subject_objects(SH.path):
+        if not _checks_class(shapes, shape, set()):
+            continue
+        if isinstance(path, URIRef):
+            predicates.add(str(path))
+            continue
+        alternatives = shapes.value(path, SH.alternativePath)
+        members = list(Collection(shapes, alternatives)) if alternatives is not None else []
+        if not members or not all(isinstance(m, URIRef) for m in members):
+            return None
+        predicates.update(str(m) for m in members)
+    for shape, predicate in shapes.subject_objects(SH.targetObjectsOf):
+        if _checks_class(shapes, shape, set()):
+            predicates.add(str(predicate))
+    for query in shapes.objects(None, SH.select):
+        if _MENTIONS_TYPE.search(str(query)):  # a SPARQL constraint may look at any type
+            return None
+    return frozenset(predicates)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,12 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from creative_graph.store import StoreReader
-from creative_graph.validation import GraphValidator, StoreValidator, ValidationReport
+from creative_graph.validation import (
+    GraphValidator,
+    StoreValidator,
+    ValidationReport,
+    class_checked_predicates,
+)
 from ingest.errors import Problem
 from ingest.mappers import Mapped
 from ingest.staging import Staging
@@ -43,21 +48,33 @@ def _problems(report: ValidationReport, mapped: Mapped, source: str) -> list[Pro
     return problems
 
 
-def context_types(staging: Staging, reader: StoreReader | None) -> list[ox.Triple]:
+def context_types(
+    staging: Staging, reader: StoreReader | None, checked: frozenset[str] | None
+) -> list[ox.Triple]:
     """Types, from the store, of the IRIs the staged triples point to but do not describe.
 
     A steward's CSV may relate an actor to one loaded from another source; the shapes need to
     know that the target is an organisation, without this run loading anything about it.
+    Only objects of the `checked` predicates matter (all objects when None): looking them up
+    through the predicate index costs what the source relates, not a scan of all it holds.
     """
     if reader is None:
         return []
+    if checked is not None and not checked:
+        return []
+    # only instance IRIs can be actors
+    wanted = 'isIRI(?o) && CONTAINS(STR(?o), "/id/")'
+    if checked is None:
+        pattern = f"?s ?p ?o FILTER (?p != <{RDF_TYPE.value}> && {wanted})"
+    else:
+        predicates = " ".join(f"<{p}>" for p in sorted(checked))
+        pattern = f"VALUES ?p {{ {predicates} }} ?s ?p ?o FILTER ({wanted})"
     referenced = sorted(
         iri
         for (iri,) in staging.select(
-            f"SELECT DISTINCT ?o WHERE {{ ?s ?p ?o FILTER (?p != <{RDF_TYPE.value}> && "
-            'isIRI(?o) && CONTAINS(STR(?o), "/id/")) FILTER NOT EXISTS { ?o a ?type } }'
+            f"SELECT DISTINCT ?o WHERE {{ {pattern} FILTER NOT EXISTS {{ ?o a ?type }} }}"
         )
-    )  # only instance IRIs can be actors
+    )
     context = []
     for start in range(0, len(referenced), 500):
         values = " ".join(f"<{iri}>" for iri in referenced[start : start + 500])
@@ -89,14 +106,22 @@ def _drop_records(mapped: Mapped, records: set[tuple[str, str]]) -> None:
 def _validate(
     staging: Staging, validator: GraphValidator, context: list[ox.Triple]
 ) -> ValidationReport:
+    """Validate the staged triples, with `context` visible but not judged.
+
+    The context types make the nodes they describe targets of the shapes; what the store holds
+    about them was judged when it was loaded, so results about them are not this run's.
+    """
     if isinstance(validator, StoreValidator):  # validates the staged triples where they are
         added = staging.add_temporarily(context)
         try:
-            return validator.validate_store(staging.store)
+            report = validator.validate_store(staging.store)
         finally:
             staging.remove(added)
-    extra = Graph().parse(data="".join(f"{t} .\n" for t in context), format="nt")
-    return validator.validate(staging.to_graph() + extra)
+    else:
+        extra = Graph().parse(data="".join(f"{t} .\n" for t in context), format="nt")
+        report = validator.validate(staging.to_graph() + extra)
+    outside = {triple.subject.value for triple in context}
+    return ValidationReport(tuple(r for r in report.results if r.focus_node not in outside))
 
 
 def check(
@@ -116,8 +141,9 @@ def check(
     violations: list[Problem] = []
     warnings: list[Problem] = []
     staging = mapped.staged()
+    checked = class_checked_predicates(validator.shapes)
     for _ in range(MAX_ROUNDS):
-        report = _validate(staging, validator, context_types(staging, reader))
+        report = _validate(staging, validator, context_types(staging, reader, checked))
         problems = _problems(report, mapped, source)
         violations = [p for p in problems if p.severity == "Violation"]
         warnings = [p for p in problems if p.severity != "Violation"]

@@ -13,6 +13,7 @@ from rdflib.namespace import PROV, RDF
 from creative_graph.iris import Iris
 from creative_graph.rdf_files import read_rdf
 from creative_graph.store import StoreReader
+from creative_graph.validation import Validator
 from ingest.errors import SourceError
 from ingest.manifest import load_manifest
 from ingest.mappers.plain_rdf import map_source
@@ -139,3 +140,37 @@ def test_statements_about_the_model_and_local_file_iris_are_refused(tmp_path: Pa
     mapped = map_source(load_manifest(source), Iris(BASE_IRI))
     messages = sorted((p.severity, p.file, p.value.rsplit("/", 1)[-1]) for p in mapped.problems)
     assert messages == [("Violation", FILE.name, "my-own"), ("Violation", FILE.name, "thing")]
+
+
+@pytest.mark.parametrize("engine", ["sparql", "pyshacl"])
+def test_relation_to_an_actor_of_another_source_takes_its_type_from_the_store(
+    settings, validator, tmp_path: Path, engine: str
+) -> None:
+    if engine == "pyshacl":
+        validator = Validator.default()
+    steward = ROOT / "data" / "sources" / "steward-example"
+    assert ingest_source(load_manifest(steward), settings, validator).status == "loaded"
+    (hub,) = [
+        row["a"]
+        for row in StoreReader(settings.store).select(
+            "SELECT ?a WHERE { GRAPH ?g { ?a a <http://www.w3.org/ns/org#Organization> ; "
+            "<http://www.w3.org/2004/02/skos/core#prefLabel> ?n } } ORDER BY ?a LIMIT 1"
+        )
+    ]
+    text = FILE.read_text(encoding="utf-8")
+    joined = text.replace("org:memberOf ex:network .", f"org:memberOf ex:network , <{hub}> .")
+    assert joined != text
+    outcome = ingest_source(load_manifest(rdf_source(tmp_path, "", joined)), settings, validator)
+    assert (outcome.status, [str(p) for p in outcome.violations]) == ("loaded", [])
+
+    # The same relation to an actor IRI nothing describes is refused, naming the relation.
+    before = store_state(settings)
+    ghost = hub.rsplit("/", 1)[0] + "/nobody-has-this-key"
+    dangling = text.replace("org:memberOf ex:network .", f"org:memberOf ex:network , <{ghost}> .")
+    outcome = ingest_source(
+        load_manifest(rdf_source(tmp_path / "2", "", dangling)), settings, validator
+    )
+    assert outcome.status == "invalid"
+    (problem,) = outcome.violations
+    assert (problem.field, problem.value) == ("org:memberOf", f"<{ghost}>")
+    assert store_state(settings) == before

@@ -84,3 +84,40 @@ def test_every_constraint_has_a_plain_words_message(validator) -> None:
     ]
     assert len(checked) >= 90
     assert [str(prop) for node, prop in checked if shapes.value(prop, SH.message) is None] == []
+
+
+SHAPES_PREFIXES = """@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <https://example.org/> .
+"""
+
+
+@pytest.mark.parametrize(
+    ("shapes", "expected"),
+    [
+        # a predicate with sh:class, directly or through sh:node / sh:or
+        ("ex:S sh:property [ sh:path ex:p ; sh:class ex:C ] .", {"p"}),
+        (
+            "ex:S sh:property [ sh:path ex:p ; sh:node ex:T ] . "
+            "ex:T sh:or ( [ sh:class ex:C ] [ sh:class ex:D ] ) .",
+            {"p"},
+        ),
+        (
+            "ex:S sh:property [ sh:path [ sh:alternativePath ( ex:p ex:q ) ] ; sh:class ex:C ] .",
+            {"p", "q"},
+        ),
+        # a predicate whose values are only counted is not looked at
+        ("ex:S sh:property [ sh:path ex:p ; sh:minCount 1 ] .", set()),
+        # paths through other nodes, or SPARQL that reads types: every object may matter
+        ("ex:S sh:property [ sh:path ( ex:p ex:q ) ; sh:class ex:C ] .", None),
+        ("ex:S sh:property [ sh:path [ sh:inversePath ex:p ] ; sh:class ex:C ] .", None),
+        ('ex:S sh:sparql [ sh:select "SELECT $this WHERE { $this ex:p ?o . ?o a ex:C }" ] .', None),
+    ],
+)
+def test_class_checked_predicates(shapes: str, expected: set[str] | None) -> None:
+    from creative_graph.validation import class_checked_predicates
+
+    found = class_checked_predicates(Graph().parse(data=SHAPES_PREFIXES + shapes, format="turtle"))
+    if expected is None:
+        assert found is None
+    else:
+        assert found == {f"https://example.org/{name}" for name in expected}
