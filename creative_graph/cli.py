@@ -156,7 +156,22 @@ def ingest(
         if published:
             progress.update(overall, description="writing the dumps")
             _write_dumps(settings, quiet=as_json)
+            progress.update(overall, description="appending to the change stream")
+            _sync_change_stream(settings, quiet=as_json)
     raise typer.Exit(worst)
+
+
+def _sync_change_stream(settings: Settings, quiet: bool = False) -> None:
+    from creative_graph.ldes import ChangeLog
+    from creative_graph.store import StoreReader
+
+    result = ChangeLog(settings.store).sync_latest(StoreReader(settings.store), settings.base_iri)
+    if not quiet:
+        err.print(
+            f"change stream: {result.appended:,} versions appended ({result.created:,} created, "
+            f"{result.updated:,} updated, {result.deleted:,} deleted), served at /ldes/actors",
+            highlight=False,
+        )
 
 
 def _write_dumps(settings: Settings, quiet: bool = False) -> None:

@@ -11,6 +11,8 @@ adds a PROV-O activity to the runs graph, so every change stays traceable.
 from __future__ import annotations
 
 import hashlib
+import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,9 +24,11 @@ import pyoxigraph as ox
 
 from creative_graph import __version__
 from creative_graph.iris import Iris, run_key
-from creative_graph.store import POINTER, StoreWriter
+from creative_graph.ldes import ChangeLog
+from creative_graph.store import POINTER, StoreReader, StoreWriter
 from creative_graph.validation import StoreValidator, ValidationResult
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 PROV = "http://www.w3.org/ns/prov#"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -95,6 +99,11 @@ class Writes:
             del copy  # the writer holds the adopted store now; nothing else may keep it open
             snapshot = writer.publish()
             self._known = (snapshot, frozenset(_key(v) for v in after))
+            # still the only writer: the change stream follows this snapshot, no later one
+            try:
+                ChangeLog(self.store).sync_latest(StoreReader(self.store), self.iris.base)
+            except (OSError, sqlite3.Error) as error:  # the write stands; the next sync catches up
+                log.error("change stream not synced after %s: %s", label, error)
         return WriteOutcome(snapshot, activity, value)
 
     def _violations_before(self, copy: ox.Store) -> frozenset[_Key]:

@@ -25,6 +25,7 @@ from endpoint import (
     dumps,
     graph_store,
     home,
+    ldes,
     named_queries,
     oai,
     resources,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(void.router(reader, settings))
     app.include_router(named_queries.router(reader, pool, settings))
     app.include_router(dumps.router(reader, settings))
+    app.include_router(ldes.router(settings))
     # one catalogue, built once per snapshot, behind /catalog, /oai and /graph/{name}
     described = catalog.Catalog(reader, settings)
     app.include_router(catalog.router(reader, described, settings))

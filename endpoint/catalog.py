@@ -232,6 +232,7 @@ class Catalog:
             operator, contact, every_country, every_run, metadata_licence, all_rights, service,
             [f for f in files or [] if f.graph is None],
         )  # fmt: skip
+        self._change_stream(g, whole, metadata_licence, all_rights)
         for dataset in datasets:
             g.add((catalog, DCAT.dataset, dataset))
         g.add((catalog, DCAT.service, service))
@@ -253,6 +254,24 @@ class Catalog:
         for word in ("SPARQL", "linked data", "creative industries"):
             g.add((service, DCAT.keyword, Literal(word, lang="en")))
         return g
+
+    def _change_stream(self, g: Graph, dataset: URIRef, licence: URIRef, rights: BNode) -> None:
+        """The LDES of actors, a distribution of the whole graph (ldes:EventSource)."""
+        stream = URIRef(self.base + "catalog#ldes")
+        g.add((dataset, DCAT.distribution, stream))
+        g.add((stream, RDF.type, DCAT.Distribution))
+        g.add((stream, RDF.type, URIRef("https://w3id.org/ldes#EventSource")))
+        g.add((stream, DCTERMS.title, Literal("Change stream of the actors (LDES)", lang="en")))
+        g.add((stream, DCTERMS.description, Literal(
+            "Every version of every actor since the first ingest, oldest first, as a Linked "
+            "Data Event Stream: replicate the actors, then stay in sync.", lang="en")))  # fmt: skip
+        g.add((stream, DCAT.accessURL, URIRef(self.base + "ldes/actors")))
+        g.add((stream, DCTERMS.conformsTo, URIRef("https://w3id.org/ldes/specification")))
+        g.add((stream, DCTERMS.format, URIRef(EU + "file-type/RDF_TRIG")))
+        g.add((stream, DCAT.mediaType, URIRef(IANA + "application/trig")))
+        g.add((stream, DCTERMS.license, licence))
+        g.add((stream, DCTERMS.rights, rights))
+        g.add((stream, DCATAP.availability, URIRef(EU + "planned-availability/STABLE")))
 
     def _operator(self, g: Graph) -> URIRef:
         agent = URIRef(self.base + "catalog#publisher")

@@ -16,6 +16,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from rdflib import Graph, Literal, URIRef
 
+from creative_graph.descriptions import describe_query
 from creative_graph.namespaces import PREFIXES
 from creative_graph.settings import Settings
 from creative_graph.store import QueryOutput, StoreReader
@@ -30,29 +31,6 @@ from endpoint.representations import (
     rdf_response,
     split_suffix,
 )
-
-OWNED = ("site", "address", "geometry", "identifier", "contact", "amount")
-
-
-def _starts(variable: str, base: str, kinds: tuple[str, ...]) -> str:
-    return " || ".join(f'STRSTARTS(STR({variable}), "{base}id/{kind}/")' for kind in kinds)
-
-
-def _describe_query(iri: str, base: str) -> str:
-    """The thing, the nodes it owns, and the address and geometry of its sites."""
-    return f"""
-    CONSTRUCT {{ <{iri}> ?p ?o . ?part ?q ?v . }}
-    WHERE {{
-      {{ <{iri}> ?p ?o }}
-      UNION
-      {{ <{iri}> ?link ?part . ?part ?q ?v .
-         FILTER (isIRI(?part) && ({_starts("?part", base, OWNED)})) }}
-      UNION
-      {{ <{iri}> ?link ?site . ?site ?link2 ?part . ?part ?q ?v .
-         FILTER (isIRI(?site) && isIRI(?part) && ({_starts("?site", base, ("site",))})
-                 && ({_starts("?part", base, ("address", "geometry"))})) }}
-    }}"""
-
 
 REPLACED = "SELECT ?survivor WHERE { ?thing <http://purl.org/dc/terms/isReplacedBy> ?survivor }"
 SKOS_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
@@ -184,7 +162,7 @@ def _map(graph: Graph, subject: URIRef) -> str | None:
 
 
 def _describe(reader: StoreReader, iri: str, base: str) -> Graph:
-    query = _describe_query(iri, base)
+    query = describe_query(iri, base)
     output = reader.query(query, results_format=None, graph_format=ox.RdfFormat.N_TRIPLES)
     graph = Graph()
     for prefix, namespace in PREFIXES.items():

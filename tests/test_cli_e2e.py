@@ -14,6 +14,7 @@ import httpx
 import pytest
 from conftest import DEMO_SOURCE, demo_features
 
+from creative_graph.ldes import ChangeLog
 from creative_graph.store import StoreWriter
 
 pytestmark = pytest.mark.e2e
@@ -61,6 +62,13 @@ def test_ingest_writes_the_dumps_of_what_it_published(tmp_path: Path) -> None:
     assert {"all.nq.gz", "all.ttl.gz", "actors.csv", "brussels-culture-poi.nq.gz"} <= written
     again = run("dumps", store=store)
     assert again.returncode == 0, again.stderr
+    # ... and appends to the change stream: one version per actor it created
+    actors = len(demo_features())
+    assert f"change stream: {actors:,} versions appended ({actors:,} created" in result.stderr
+    assert ChangeLog(store).count() == actors
+    unchanged = run("ingest", str(DEMO_SOURCE), store=store)
+    assert "change stream: 0 versions appended" in unchanged.stderr
+    assert ChangeLog(store).count() == actors
 
 
 def test_ingest_without_paths_loads_every_declared_source(tmp_path: Path) -> None:
