@@ -6,7 +6,12 @@ same description, so a consumer of the stream ends with what the pages show.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from creative_graph.store import Snapshot, StoreReader
+
 OWNED = ("site", "address", "geometry", "identifier", "contact", "amount")
+SITE_PARTS = ("address", "geometry")  # owned through the thing's sites
 
 # Every class whose instances are actors (organisations of every kind, and people).
 ACTOR_CLASSES = (
@@ -52,10 +57,33 @@ def actors_query() -> str:
     )
 
 
-def describe_many_query(iris: list[str], base: str) -> str:
-    """SELECT ?actor ?s ?p ?o: the descriptions of several things at once."""
-    values = " ".join(f"<{iri}>" for iri in iris)
-    return (
-        f"SELECT DISTINCT ?actor ?s ?p ?o WHERE {{ VALUES ?actor {{ {values} }} "
-        f"{_patterns('?actor', base)} }}"
-    )
+def describe_many(
+    reader: StoreReader, iris: Sequence[str], base: str
+) -> tuple[dict[str, tuple[str, ...]], Snapshot]:
+    """The descriptions of several things (as `describe_query` gives them), as sorted N-Triples
+    lines, and the snapshot read. Walks the subject index instead of a query: a query that
+    follows every link of a thing also walks its concepts and their schemes before filtering."""
+    own, snapshot = reader.triples_about(iris)
+    parts = {iri: _under(own[iri].links, base, OWNED) for iri in iris}
+    found, _ = reader.triples_about(sorted(set().union(*parts.values())))
+    deeper = {
+        iri: set().union(
+            *(_under(found[p].links, base, SITE_PARTS) for p in _under(parts[iri], base, ("site",)))
+        )
+        for iri in iris
+    }
+    more, _ = reader.triples_about(sorted(set().union(*deeper.values()) - found.keys()))
+    found.update(more)
+    described = {}
+    for iri in iris:
+        lines = set(own[iri].lines)
+        for part in parts[iri] | deeper[iri]:
+            lines |= found[part].lines
+        described[iri] = tuple(sorted(f"{line} ." for line in lines))
+    return described, snapshot
+
+
+def _under(iris: set[str], base: str, kinds: tuple[str, ...]) -> set[str]:
+    """The IRIs of things of the given kinds (`{base}id/{kind}/...`)."""
+    prefixes = tuple(f"{base}id/{kind}/" for kind in kinds)
+    return {iri for iri in iris if iri.startswith(prefixes)}

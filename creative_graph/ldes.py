@@ -20,10 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-import pyoxigraph as ox
-
-from creative_graph.descriptions import actors_query, describe_many_query
-from creative_graph.store import QueryOutput, StoreReader
+from creative_graph.descriptions import actors_query, describe_many
+from creative_graph.store import StoreReader
 
 Kind = Literal["Create", "Update", "Delete"]
 PAGE_SIZE = 250  # members per page; fixed, since full pages are promised never to change
@@ -69,23 +67,13 @@ def _now() -> str:
 
 def _descriptions(reader: StoreReader, base: str) -> Iterator[tuple[str, tuple[str, ...]]]:
     """Every actor of the published snapshot with its description, sorted N-Triples lines."""
-    # an actor known only by a blank node has no identity to version
+    snapshot = reader.snapshot.name
     actors = sorted(row["actor"] for row in reader.select(actors_query()))
     for start in range(0, len(actors), BATCH):
-        batch = actors[start : start + BATCH]
-        output = reader.query(
-            describe_many_query(batch, base),
-            results_format=ox.QueryResultsFormat.TSV,
-            graph_format=None,
-        )
-        assert isinstance(output, QueryOutput)
-        lines: dict[str, set[str]] = {actor: set() for actor in batch}
-        # TSV cells are N-Triples terms (tabs and line breaks in literals are escaped)
-        for row in output.body.decode("utf-8").splitlines()[1:]:
-            actor, s, p, o = row.split("\t")
-            lines[actor[1:-1]].add(f"{s} {p} {o} .")
-        for actor in batch:
-            yield actor, tuple(sorted(lines[actor]))
+        described, read = describe_many(reader, actors[start : start + BATCH], base)
+        if read.name != snapshot:  # published meanwhile: the actors come from two states
+            raise _Moved
+        yield from described.items()
 
 
 def _lines(payload: bytes) -> tuple[str, ...]:

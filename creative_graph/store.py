@@ -363,6 +363,14 @@ class StoreWriter:
         return name
 
 
+@dataclass(frozen=True)
+class About:
+    """What the store says about one subject: its triples, and the IRIs they point to."""
+
+    lines: set[str]
+    links: set[str]
+
+
 class StoreReader:
     """Thread-safe reads of the latest published snapshot (reopened when a new one appears)."""
 
@@ -462,6 +470,20 @@ class StoreReader:
         buffer = _CappedBuffer(max_bytes)
         store.dump(buffer, format=rdf_format, from_graph=graph)
         return buffer.value(), snapshot
+
+    def triples_about(self, subjects: Sequence[str]) -> tuple[dict[str, About], Snapshot]:
+        """Each IRI's triples in any graph, as N-Triples lines (without the final " ."), and the
+        IRIs they point to, read through the subject index: a lookup per subject."""
+        snapshot, store = self._current()
+        found: dict[str, About] = {}
+        for subject in subjects:
+            about = About(set(), set())
+            for quad in store.quads_for_pattern(ox.NamedNode(subject), None, None):
+                about.lines.add(f"{quad.subject} {quad.predicate} {quad.object}")
+                if isinstance(quad.object, ox.NamedNode):
+                    about.links.add(quad.object.value)
+            found[subject] = about
+        return found, snapshot
 
     def select(self, query: str) -> list[dict[str, str]]:
         """Rows of a SELECT query as plain `{variable: lexical value}` dicts."""
