@@ -32,7 +32,6 @@ The files have no identifiers: a record is keyed by file name and normalised nam
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import unicodedata
@@ -47,6 +46,7 @@ from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SKOS
 from creative_graph.iris import Iris, record_key
 from creative_graph.namespaces import CV, ORG, SCHEMA, concept
 from ingest.errors import Problem, SourceError
+from ingest.json_files import read_features
 from ingest.linking import Reference, name_key, website_host
 from ingest.manifest import SourceManifest
 from ingest.mappers import Mapped
@@ -159,25 +159,6 @@ def read_csv(path: Path) -> list[CsvLine]:
             )
         lines.append(CsvLine(number, *fields))
     return lines
-
-
-def read_features(path: Path) -> list[Any]:
-    try:
-        document = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except FileNotFoundError as error:
-        raise SourceError(path, "file not found") from error
-    except UnicodeDecodeError as error:
-        raise SourceError(path, f"not UTF-8 text (byte {error.start})") from error
-    except json.JSONDecodeError as error:
-        raise SourceError(
-            path, f"not valid JSON: {error.msg} (column {error.colno})", error.lineno
-        ) from error
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-        raise SourceError(path, "not a GeoJSON FeatureCollection")
-    features = document.get("features")
-    if not isinstance(features, list):
-        raise SourceError(path, "the FeatureCollection has no 'features' list")
-    return features
 
 
 def _pair(value: Any) -> tuple[float, float] | None:

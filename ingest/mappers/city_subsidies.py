@@ -31,7 +31,6 @@ What is made (terms of docs/MODEL.md only, every node named by `iris.thing`, no 
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import unicodedata
@@ -47,6 +46,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 from creative_graph.iris import Iris, record_key
 from creative_graph.namespaces import ADMS, CV, LOCN, ORG, SCHEMA, concept
 from ingest.errors import Problem, SourceError
+from ingest.json_files import read_json
 from ingest.linking import Reference, kbo_entity_iri, kbo_is_valid, name_key, normalise_kbo
 from ingest.manifest import SourceManifest
 from ingest.mappers import Mapped
@@ -394,16 +394,7 @@ class _Actor:
 
 
 def _read_records(path: Path) -> list[Any]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise SourceError(path, "file not found") from error
-    except UnicodeDecodeError as error:
-        raise SourceError(path, f"not UTF-8 text (byte {error.start})") from error
-    except json.JSONDecodeError as error:
-        raise SourceError(
-            path, f"not valid JSON: {error.msg} (column {error.colno})", error.lineno
-        ) from error
+    document = read_json(path)
     if not isinstance(document, list):
         raise SourceError(path, "not a JSON array of subsidy records")
     return document

@@ -7,9 +7,7 @@ Keys come from the UrbIS object id, so re-ingesting yields the same IRIs.
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
@@ -17,7 +15,8 @@ from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 
 from creative_graph.iris import Iris, record_key
 from creative_graph.namespaces import CV, ORG, concept
-from ingest.errors import Problem, SourceError
+from ingest.errors import Problem
+from ingest.json_files import read_features
 from ingest.labels import readable
 from ingest.linking import Reference
 from ingest.manifest import SourceManifest
@@ -34,25 +33,6 @@ FIELDS = {
     "org:hasPrimarySite": "geometry",
     "cv:adminUnit": "geometry.coordinates",
 }
-
-
-def _read_collection(path: Path) -> list[Any]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise SourceError(path, "file not found") from error
-    except UnicodeDecodeError as error:
-        raise SourceError(path, f"not UTF-8 text (byte {error.start})") from error
-    except json.JSONDecodeError as error:
-        raise SourceError(
-            path, f"not valid JSON: {error.msg} (column {error.colno})", error.lineno
-        ) from error
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-        raise SourceError(path, "not a GeoJSON FeatureCollection")
-    features = document.get("features")
-    if not isinstance(features, list):
-        raise SourceError(path, "the FeatureCollection has no 'features' list")
-    return features
 
 
 def _coordinates(feature: dict[str, Any]) -> tuple[float, float] | str:
@@ -76,7 +56,7 @@ def map_source(manifest: SourceManifest, iris: Iris) -> Mapped:
     mapped = Mapped(graph=graph, fields=dict(FIELDS))
     reference = Reference()
     for path in manifest.files:
-        for number, feature in enumerate(_read_collection(path), start=1):
+        for number, feature in enumerate(read_features(path), start=1):
             mapped.records_read += 1
             _map_feature(feature, number, path.name, manifest.name, iris, reference, mapped)
     return mapped
