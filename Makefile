@@ -8,7 +8,7 @@ PORT   ?= 8000
 export CREATIVE_GRAPH_BASE_IRI ?= http://localhost:$(PORT)/
 PYTEST_ARGS ?=
 
-.PHONY: install ui demo test lint bench docs clean
+.PHONY: install ui demo test lint bench bench-endpoint docs clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -54,6 +54,15 @@ docs: install
 
 bench: install
 	$(BIN)/python bench/ingest_bench.py --actors 10000
+
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --editable '.[bench]'
+	@touch $@
+
+# Virtuoso is a peer only where Debian's virtuoso-opensource is installed (apt-get install
+# virtuoso-opensource); without it the benchmark says so and goes on.
+bench-endpoint: $(VENV)/.installed-bench
+	$(BIN)/python bench/endpoint_bench.py --actors 10000
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .pytest_cache .ruff_cache endpoint/ui/node_modules
