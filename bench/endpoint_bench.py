@@ -56,6 +56,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from measured import load_average, revision  # bench/measured.py (this script's folder)
+
 ROOT = Path(__file__).resolve().parents[1]
 # Measure the code of the checkout this file lives in, whatever the venv's editable install is.
 sys.path.insert(1, str(ROOT))
@@ -1273,24 +1275,6 @@ def target_check(
 # ---- main ---------------------------------------------------------------------------------------
 
 
-def revision() -> str:
-    """The commit of the measured code, and the tracked files changed since."""
-
-    def git(*arguments: str) -> str:
-        try:
-            return subprocess.run(
-                ["git", *arguments], cwd=ROOT, capture_output=True, text=True, check=True
-            ).stdout.rstrip("\n")
-        except (OSError, subprocess.CalledProcessError):
-            return ""
-
-    commit = git("log", "-1", "--format=%h %cI %s")[:100].strip() or "unknown commit"
-    changed = [
-        line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines()
-    ]
-    return commit + (f" + uncommitted changes to {', '.join(changed)}" if changed else "")
-
-
 def versions() -> str:
     found = []
     for package in ("pyoxigraph", "oxigraph", "rdflib", "rdflib-endpoint", "uvicorn", "fastapi"):
@@ -1302,10 +1286,6 @@ def versions() -> str:
         version = re.search(r"Version (\S+)", printed.stdout + printed.stderr)
         found.append(f"virtuoso {version.group(1) if version else '?'}")
     return ", ".join(found)
-
-
-def loadavg() -> str:
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def as_json(value: Any) -> Any:
@@ -1383,7 +1363,7 @@ def main(argv: list[str] | None = None) -> None:
         f"creative-graph SPARQL endpoint benchmark: {len(args.mix)} queries "
         f"(bench/endpoint_queries), systems: {', '.join(args.systems)}\n"
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {versions()}\n"
-        f"{TARGETS}\nload average at the start (1, 5, 15 min): {loadavg()}",
+        f"{TARGETS}\nload average at the start (1, 5, 15 min): {load_average()}",
         flush=True,
     )
     print(f"code measured: {ROOT} at {revision()}", flush=True)
@@ -1413,7 +1393,7 @@ def main(argv: list[str] | None = None) -> None:
     print("\n".join(checks))
     print(
         f"\nwhole run {time.perf_counter() - started:.0f} s; load average at the end "
-        f"(1, 5, 15 min): {loadavg()} on {os.cpu_count()} CPUs"
+        f"(1, 5, 15 min): {load_average()} on {os.cpu_count()} CPUs"
     )
     if args.json:
         args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")

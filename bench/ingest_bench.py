@@ -35,6 +35,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from measured import load_average, revision  # bench/measured.py (this script's folder)
+
 ROOT = Path(__file__).resolve().parents[1]
 # Measure the code of the checkout this file lives in (a git worktree of another commit too),
 # whatever the virtual environment's editable install points at.
@@ -299,23 +301,6 @@ def peer_figures(run: dict[str, Any], actors: int) -> dict[str, Any]:
     }
 
 
-def _revision() -> str:
-    """The commit of the measured code, and the files changed since (uncommitted work)."""
-
-    def git(*arguments: str) -> str:
-        try:
-            return subprocess.run(
-                ["git", *arguments], cwd=ROOT, capture_output=True, text=True, check=True
-            ).stdout.rstrip("\n")
-        except (OSError, subprocess.CalledProcessError):
-            return ""
-
-    commit = git("log", "-1", "--format=%h %cI %s")[:100].strip() or "unknown commit"
-    changed = git("status", "--porcelain", "--untracked-files=no")
-    files = [line[3:] for line in changed.splitlines()]
-    return commit + (f" + uncommitted changes to {', '.join(files)}" if files else "")
-
-
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -569,10 +554,10 @@ def main(argv: list[str] | None = None) -> None:
         "records/s = actors / stage seconds; read+map includes the input checksum; "
         "load+publish is the atomic load, the identity graph and the snapshot\n"
         f"load average at the start (1, 5, 15 min): "
-        f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}\n",
+        f"{load_average()}\n",
         flush=True,
     )
-    print(f"code measured: {ROOT} at {_revision()}", flush=True)
+    print(f"code measured: {ROOT} at {revision()}", flush=True)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="creative-graph-bench-"))
     rows: list[dict[str, Any]] = []
     try:
@@ -582,8 +567,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
     print_table(rows)
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"\nload average at the end (1, 5, 15 min): {load} on {os.cpu_count()} CPUs")
+    print(f"\nload average at the end (1, 5, 15 min): {load_average()} on {os.cpu_count()} CPUs")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import uvicorn
@@ -98,3 +101,18 @@ def run_server(settings: Settings) -> Iterator[LiveServer]:
 @pytest.fixture(scope="session")
 def live_server(demo_store: Settings) -> Iterator[LiveServer]:
     yield from run_server(demo_store)
+
+
+def load_bench(name: str) -> ModuleType:
+    """bench/ is not a package: load bench/{name}.py by path (its siblings importable, as when
+    it runs as a script)."""
+    if name not in sys.modules:
+        folder = Path(__file__).resolve().parents[1] / "bench"
+        if str(folder) not in sys.path:
+            sys.path.append(str(folder))
+        spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]

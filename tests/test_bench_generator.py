@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
-import sys
 from pathlib import Path
+from types import ModuleType
+
+from conftest import load_bench
 
 from ingest.linking import kbo_is_valid, normalise_kbo
 from ingest.manifest import load_manifest
 from ingest.mappers.steward_csv import COLUMNS
 from ingest.pipeline import ingest_source
 
-ROOT = Path(__file__).resolve().parents[1]
 
-
-def _generator():
-    """bench/ is not a package: load bench/steward_generator.py by path."""
-    name = "steward_generator"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+def _generator() -> ModuleType:
+    return load_bench("steward_generator")
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

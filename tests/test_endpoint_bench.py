@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pyoxigraph as ox
 import pytest
+from conftest import load_bench
 
 from endpoint.named_queries import load_queries
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def _bench() -> ModuleType:
-    """bench/ is not a package: load bench/endpoint_bench.py by path."""
-    name = "endpoint_bench"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_bench("endpoint_bench")
 
 
 MIX = _bench().load_mix()
