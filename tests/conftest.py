@@ -70,16 +70,17 @@ class LiveServer:
     thread: threading.Thread
 
 
-def _free_socket() -> socket.socket:
+def free_socket() -> socket.socket:
+    """A loopback socket on a free port: bind it before the settings need the port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     return sock
 
 
-def run_server(settings: Settings) -> Iterator[LiveServer]:
-    """Start the real app under uvicorn on a free loopback port; stop it afterwards."""
-    sock = _free_socket()
+def run_server(settings: Settings, sock: socket.socket | None = None) -> Iterator[LiveServer]:
+    """Start the real app under uvicorn on a free loopback port (or `sock`); stop it afterwards."""
+    sock = sock or free_socket()
     port = sock.getsockname()[1]
     config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="off")
     server = uvicorn.Server(config)

@@ -11,6 +11,7 @@ from pyshacl import validate
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
+import shapes as project_shapes
 from creative_graph import dumps
 from ingest.manifest import load_manifest
 from ingest.pipeline import ingest_source
@@ -18,7 +19,7 @@ from ingest.pipeline import ingest_source
 pytestmark = pytest.mark.e2e
 DCAT = Namespace("http://www.w3.org/ns/dcat#")  # open: the closed rdflib one warns under pytest
 HERE = Path(__file__).parent
-DCAT_AP = HERE / "conformance" / "dcat-ap"
+DCAT_AP = project_shapes.DCAT_AP
 STEWARD = HERE.parent / "data" / "sources" / "steward-example"
 
 
