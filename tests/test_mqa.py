@@ -7,11 +7,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from rdflib import Graph
+from typer.testing import CliRunner
 
 from creative_graph import harvest, mqa
+from creative_graph.cli import app
 
 EU = "http://publications.europa.eu/resource/authority/"
 
@@ -315,20 +318,28 @@ def test_a_literal_url_is_not_requested_and_earns_nothing() -> None:
 
 
 class Handler(BaseHTTPRequestHandler):
-    """/ok answers 200, /get-only 405 to HEAD and 200 to GET, /moved 301, anything else 404."""
+    """/ok answers 200, /get-only 405 to HEAD and 200 to GET, /moved 301; a page of `pages` is
+    Turtle, and HEAD on a file of theirs (".../access", "....ttl") 200; anything else 404."""
+
+    pages: ClassVar[dict[str, str]] = {}
 
     def do_HEAD(self) -> None:
         codes = {"/ok": 200, "/get-only": 405, "/moved": 301}
-        self.send_response(codes.get(self.path, 404))
+        is_file = self.path.endswith(("/access", ".ttl"))
+        self.send_response(200 if is_file else codes.get(self.path, 404))
         if self.path == "/moved":
             self.send_header("Location", "/ok")
         self.send_header("Content-Length", "0")
         self.end_headers()
 
     def do_GET(self) -> None:
-        self.send_response(200 if self.path in ("/ok", "/get-only") else 404)
-        self.send_header("Content-Length", "0")
+        body = self.pages.get(self.path, "").encode()
+        self.send_response(200 if body or self.path in ("/ok", "/get-only") else 404)
+        if body:
+            self.send_header("Content-Type", "text/turtle")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, *args: object) -> None:
         pass
@@ -336,6 +347,7 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def loopback() -> Iterator[str]:
+    Handler.pages = {}  # a test sets its own
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -363,3 +375,30 @@ def test_the_harvester_refuses_a_failing_or_non_rdf_page(loopback: str) -> None:
             harvest.fetch(f"{loopback}/catalog", http)
         with pytest.raises(harvest.HarvestError, match="not an RDF syntax"):
             harvest.fetch(f"{loopback}/ok", http)
+
+
+def test_the_command_harvests_every_page_and_exits_1_below_excellent(loopback: str) -> None:
+    """Two Hydra pages (the next link a relative literal), each with a dataset without keywords:
+    345 each under the stricter reading, Good, exit 1; every URL is on the loopback server."""
+
+    def page(name: str, following: str) -> str:
+        view = (
+            f"<http://ex.org/catalog> hydra:view <http://ex.org/catalog?{name}> . "
+            f"<http://ex.org/catalog?{name}> a hydra:PartialCollectionView ; hydra:totalItems 2"
+            + (f' ; hydra:next "{following}" .' if following else " .")
+        )
+        text = PREFIXES + CATALOGUE + dataset(name, drop=("dcat:keyword",)) + "\n" + view
+        return text.replace("http://ex.org/", f"{loopback}/")
+
+    Handler.pages = {"/catalog": page("a", "/catalog2"), "/catalog2": page("b", "")}
+    result = CliRunner().invoke(app, ["mqa", f"{loopback}/catalog", "--timeout", "5"])
+    assert result.exit_code == 1, result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{loopback}/catalog: 2 page(s), 2 dataset(s)"
+    assert f"a: 345/405 Good  <{loopback}/a>" in lines
+    assert f"b: 345/405 Good  <{loopback}/b>" in lines
+    assert (
+        "  -30  findability: keywords (dcat:keyword) [keywordAvailability]: no dcat:keyword"
+        in lines
+    )
+    assert lines[-1].startswith("catalogue: 345/405 Good")
