@@ -3,24 +3,24 @@
 The document describes the thing with what every source says about it (and the nodes it owns:
 site, address, geometry, identifiers, contact point), as HTML for people or as Turtle, JSON-LD,
 RDF/XML or N-Triples by `Accept` or suffix. An IRI replaced by a merge redirects permanently to
-its survivor; an unknown IRI is 404.
+its survivor; an unknown IRI is 404. Ecosystems and networks of ecosystems get a richer page
+(`endpoint/ecosystems.py`: territory, networks, members, `?page=N` of them).
 """
 
 from __future__ import annotations
 
-import re
-
 import pyoxigraph as ox
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from rdflib import Graph, Literal, URIRef
 
-from creative_graph.descriptions import describe_query
+from creative_graph.descriptions import ACTOR_CLASSES, describe_query
 from creative_graph.namespaces import PREFIXES
 from creative_graph.settings import Settings
 from creative_graph.store import QueryOutput, StoreReader
-from endpoint import maps
+from endpoint import ecosystems, maps
+from endpoint.labels import labels as _labels
 from endpoint.representations import (
     BY_MEDIA_TYPE,
     HTML,
@@ -33,32 +33,19 @@ from endpoint.representations import (
 )
 
 REPLACED = "SELECT ?survivor WHERE { ?thing <http://purl.org/dc/terms/isReplacedBy> ?survivor }"
-SKOS_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+# Actors that schema.org calls an Organization (people are left without JSON-LD).
+ORGANIZATIONS = frozenset(ACTOR_CLASSES) - {"http://xmlns.com/foaf/0.1/Person"}
 
 
-def _labels(reader: StoreReader, iris: set[str]) -> dict[str, str]:
-    """A readable label (English first, then French, Dutch, any) for each IRI that has one."""
-    if not iris:
-        return {}
-    values = " ".join(f"<{iri}>" for iri in sorted(iris))
-    ranked: dict[str, tuple[int, str]] = {}
-    order = {"en": 0, "fr": 1, "nl": 2}
-    for row in reader.select(
-        f"SELECT ?thing ?label (LANG(?label) AS ?lang) WHERE {{ VALUES ?thing {{ {values} }} "
-        f"?thing <{SKOS_LABEL}>|<{RDFS_LABEL}> ?label }}"
-    ):
-        rank = order.get(row.get("lang", ""), 3)
-        if row["thing"] not in ranked or rank < ranked[row["thing"]][0]:
-            ranked[row["thing"]] = (rank, row["label"])
-    return {thing: label for thing, (_, label) in ranked.items()}
-
-
-def _incoming(reader: StoreReader, iri: str, base: str) -> list[dict[str, str]]:
-    """What points at the thing (partners, members, services it provides, grants it received)."""
+def _incoming(
+    reader: StoreReader, iri: str, base: str, skip: tuple[str, ...] = ()
+) -> list[dict[str, str]]:
+    """What points at the thing (partners, members, services it provides, grants it received),
+    except through the properties in `skip` (shown elsewhere on the page)."""
+    leave_out = "".join(f" && ?property != <{p}>" for p in skip)
     rows = reader.select(
         f"SELECT DISTINCT ?subject ?property WHERE {{ ?subject ?property <{iri}> "
-        f'FILTER (isIRI(?subject) && STRSTARTS(STR(?subject), "{base}id/")) }} '
+        f'FILTER (isIRI(?subject) && STRSTARTS(STR(?subject), "{base}id/"){leave_out}) }} '
         "ORDER BY ?property ?subject LIMIT 500"
     )
     labels = _labels(reader, {row["subject"] for row in rows})
@@ -96,7 +83,7 @@ def schema_org(graph: Graph, subject: URIRef, title: str) -> dict[str, object] |
     """schema.org JSON-LD for search engines: an Organization with its address and place."""
     ns = {k: str(v) for k, v in PREFIXES.items()}
     types = {str(t) for t in graph.objects(subject, URIRef(ns["rdf"] + "type"))}
-    if ns["org"] + "Organization" not in types:
+    if not types & ORGANIZATIONS:
         return None
     document: dict[str, object] = {
         "@context": "https://schema.org",
@@ -124,15 +111,10 @@ def schema_org(graph: Graph, subject: URIRef, title: str) -> dict[str, object] |
         document["address"] = postal
     geometry = graph.value(site, URIRef(ns["geo"] + "hasGeometry")) if site is not None else None
     wkt = graph.value(geometry, URIRef(ns["geo"] + "asWKT")) if geometry is not None else None
-    point = _point(str(wkt)) if wkt is not None else None
+    point = maps.wkt_point(str(wkt)) if wkt is not None else None
     if point:
         document["geo"] = {"@type": "GeoCoordinates", "longitude": point[0], "latitude": point[1]}
     return document
-
-
-def _point(wkt: str) -> tuple[float, float] | None:
-    match = re.match(r"^\s*POINT\s*\(\s*(-?[0-9.]+)\s+(-?[0-9.]+)\s*\)\s*$", wkt, re.I)
-    return (float(match.group(1)), float(match.group(2))) if match else None
 
 
 def _map(graph: Graph, subject: URIRef) -> str | None:
@@ -142,7 +124,7 @@ def _map(graph: Graph, subject: URIRef) -> str | None:
     holder = site if site is not None else subject
     geometry = graph.value(holder, URIRef(ns["geo"] + "hasGeometry"))
     wkt = graph.value(geometry, URIRef(ns["geo"] + "asWKT")) if geometry is not None else None
-    point = _point(str(wkt)) if wkt is not None else None
+    point = maps.wkt_point(str(wkt)) if wkt is not None else None
     if point is None:
         return None
     address = graph.value(holder, URIRef(ns["locn"] + "address"))
@@ -187,6 +169,8 @@ def _rows(
                 if str(obj).startswith(base)
                 else str(obj)
             )
+            if not link.startswith(("/", "http://", "https://")):
+                link = ""  # a `javascript:` IRI (valid RDF) must not become a link
         elif isinstance(obj, Literal):
             text = f"{obj} ({obj.language})" if obj.language else str(obj)
         else:
@@ -218,8 +202,11 @@ def router(reader: StoreReader, templates: Jinja2Templates, settings: Settings) 
         return RedirectResponse(f"/doc/{kind}/{key}", status_code=303, headers={"Vary": "Accept"})
 
     @api.get("/doc/{kind}/{key}", response_class=Response)
-    def document(request: Request, kind: str, key: str) -> Response:
-        """What the graph says about a thing, for people (HTML) and machines (RDF)."""
+    def document(
+        request: Request, kind: str, key: str, page: int = Query(1, ge=1, le=1_000_000)
+    ) -> Response:
+        """What the graph says about a thing, for people (HTML) and machines (RDF); `page` is
+        the page of members on the page of an ecosystem or network."""
         key, forced = split_suffix(key)
         iri = f"{base}id/{kind}/{key}"
         graph = _describe(reader, iri, base)
@@ -244,16 +231,25 @@ def router(reader: StoreReader, templates: Jinja2Templates, settings: Settings) 
             linked = {str(o) for o in graph.objects() if isinstance(o, URIRef)}
             labels = _labels(reader, linked)
             structured = schema_org(graph, subject, title)
+            collective, template, skip = None, "resource.html", ()
+            if ecosystems.kind(graph, subject):
+                try:
+                    collective = ecosystems.view(reader, graph, subject, base, page)
+                except ecosystems.NoSuchPage as error:
+                    return PlainTextResponse(f"{error}\n", status_code=404)
+                structured = structured and ecosystems.schema_org(collective, structured)
+                template, skip = "ecosystem.html", ecosystems.MEMBER_LINKS
             context = {
                 "iri": iri, "title": title, "path": path,
                 "rows": _rows(graph, subject, base, labels),
                 "parts": [{"iri": str(p), "rows": _rows(graph, p, base, labels)} for p in parts],
-                "incoming": _incoming(reader, iri, base),
+                "incoming": _incoming(reader, iri, base, skip),
                 "sources": _sources(reader, iri),
                 "json_ld": json_for_html(structured) if structured else None,
-                "map": _map(graph, subject),
+                "map": (collective.map if collective else None) or _map(graph, subject),
+                "collective": collective,
             }  # fmt: skip
-            return templates.TemplateResponse(request, "resource.html", context, headers=headers)
+            return templates.TemplateResponse(request, template, context, headers=headers)
         if media_type not in BY_MEDIA_TYPE:
             return not_acceptable()
         return rdf_response(graph, BY_MEDIA_TYPE[media_type], headers)
