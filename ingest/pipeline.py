@@ -125,8 +125,11 @@ def ingest_source(
         staging.add_graph(description)
 
         on_stage("validating")
-        reader = _published_reader(settings)
-        checked = gate.check(mapped, manifest.name, validator, reader, skip_invalid)
+        # the published snapshot is open only while the gate looks up context: a RocksDB
+        # store keeps its caches while open, and the bulk load wants that memory
+        checked = gate.check(
+            mapped, manifest.name, validator, _published_reader(settings), skip_invalid
+        )
         actors = identity.organisations(staging)
         triples = len(staging)
         if checked.blocking:
