@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     query_workers: int = Field(
         default=2, ge=1, description="Query worker processes: how many queries run at once."
     )
+    serve_from_memory: bool = Field(
+        default=False,
+        description="Each query worker copies the published snapshot into memory at start and "
+        "after each publish, and answers from it (faster; memory: workers x one copy each).",
+    )
     max_body_bytes: int = Field(
         default=1_048_576,
         ge=1024,

@@ -14,7 +14,8 @@ Layout of the store directory (the `STORE` setting):
 
 Readers (the web server) never open a database another process writes to, which pyoxigraph
 documents as undefined behaviour; they reopen when `PUBLISHED` changes, so an ingest becomes
-visible atomically and without restarting the server.
+visible atomically and without restarting the server. A reader `in_memory` copies each
+snapshot it opens into an in-memory store (faster queries; the disk stays the source of truth).
 
 pyoxigraph query results belong to the thread that created them (touching them from another
 thread aborts the process). Every read here runs the query *and* serialises its results to
@@ -23,6 +24,8 @@ bytes in the same call; no pyoxigraph result object ever leaves this module.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import fcntl
 import io
 import json
@@ -31,6 +34,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -371,14 +375,73 @@ class About:
     links: set[str]
 
 
-class StoreReader:
-    """Thread-safe reads of the latest published snapshot (reopened when a new one appears)."""
+@dataclass(frozen=True)
+class MemoryCopy:
+    """A published snapshot copied into memory by a reader `in_memory`."""
 
-    def __init__(self, directory: Path) -> None:
+    snapshot: str
+    quads: int
+    seconds: float  # to copy it
+
+
+def _copy_into_memory(path: Path) -> tuple[ox.Store, int]:
+    """The snapshot at `path` as an in-memory store, and its number of quads.
+
+    Reading the quads from the read-only snapshot and `bulk_extend`-ing them was the fastest
+    way measured (413k quads: 3.3 s; dumping N-Quads and `bulk_load`-ing them 3.8 s, most of
+    it reading the disk store either way). Blank nodes keep their identifiers.
+    """
+    disk = ox.Store.read_only(str(path))
+    store = ox.Store()
+    store.bulk_extend(disk.quads_for_pattern(None, None, None, None))
+    return store, len(store)
+
+
+def _return_free_memory() -> None:
+    """Ask glibc to hand freed heap back to the system (the previous copy's), where it can."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+class StoreReader:
+    """Thread-safe reads of the latest published snapshot (reopened when a new one appears).
+
+    `in_memory`: each snapshot is copied into an in-memory store when it is opened, and the
+    previous copy is dropped first (never two copies at once); `memory_copy` says what the
+    reader holds.
+    """
+
+    def __init__(self, directory: Path, in_memory: bool = False) -> None:
         self.directory = Path(directory)
+        self.in_memory = in_memory
+        self.memory_copy: MemoryCopy | None = None
         self._lock = threading.Lock()
         self._snapshot = Snapshot(None, None)
         self._store: ox.Store = ox.Store()  # empty until something is published
+
+    def latest(self) -> str | None:
+        """The snapshot `PUBLISHED` names now (None before the first publish)."""
+        try:
+            return (self.directory / POINTER).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+
+    def is_current(self) -> bool:
+        """Whether the reader already serves the latest published snapshot."""
+        return self.latest() == self._snapshot.name
+
+    def _open(self, name: str) -> ox.Store:
+        path = self.directory / "published" / name
+        if not self.in_memory:
+            return ox.Store.read_only(str(path))
+        # the old copy goes first; until the new one is in place `_snapshot` still names the
+        # old snapshot, so a failed copy is retried by the next call, never served
+        self._store, self.memory_copy = ox.Store(), None
+        _return_free_memory()
+        started = time.perf_counter()
+        store, quads = _copy_into_memory(path)
+        self.memory_copy = MemoryCopy(name, quads, time.perf_counter() - started)
+        return store
 
     def _current(self) -> tuple[Snapshot, ox.Store]:
         pointer = self.directory / POINTER
@@ -391,10 +454,21 @@ class StoreReader:
             name = None
         with self._lock:
             if name is not None and name != self._snapshot.name:
-                try:
-                    store = ox.Store.read_only(str(self.directory / "published" / name))
-                except OSError as error:
-                    raise StoreError(f"cannot open published snapshot {name}: {error}") from error
+                for _ in range(3):
+                    try:
+                        store = self._open(name)
+                        break
+                    except OSError as error:
+                        # removed by later publishes (SNAPSHOTS_KEPT) before it could be read:
+                        # open the one that replaced it
+                        newer = self.latest()
+                        if newer is None or newer == name:
+                            raise StoreError(
+                                f"cannot open published snapshot {name}: {error}"
+                            ) from error
+                        name, stamp = newer, pointer.stat().st_mtime_ns
+                else:
+                    raise StoreError(f"published snapshots changed too fast to open ({name})")
                 self._store = store
                 self._snapshot = Snapshot(name, datetime.fromtimestamp(stamp / 1e9, UTC))
                 log.info("serving snapshot %s", name)

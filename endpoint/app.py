@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,7 +35,7 @@ from endpoint import (
     void,
 )
 from endpoint.result_cache import CachedPool
-from endpoint.workers import QueryPool
+from endpoint.workers import QueryPool, resident_bytes
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -49,13 +50,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     templates.env.globals["version"] = __version__
 
     pool = CachedPool(
-        QueryPool(settings.store, settings.query_workers, settings.query_timeout),
+        QueryPool(
+            settings.store,
+            settings.query_workers,
+            settings.query_timeout,
+            in_memory=settings.serve_from_memory,
+        ),
         reader,
         settings.query_cache_bytes,
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        pool.pool.start()  # serving from memory: the workers load the snapshot now
         yield
         pool.close()  # worker processes are daemons too: they end with the server anyway
 
@@ -110,7 +117,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/healthz")
     def healthz() -> JSONResponse:
         snapshot = reader.snapshot
-        return JSONResponse({"status": "ok", "version": __version__, "snapshot": snapshot.name})
+        return JSONResponse(
+            {
+                "status": "ok",
+                "version": __version__,
+                "snapshot": snapshot.name,
+                "server_resident_bytes": resident_bytes(os.getpid()),
+                "query_workers": pool.pool.health(),
+            }
+        )
 
     @app.exception_handler(StoreError)
     @app.exception_handler(OSError)

@@ -7,22 +7,29 @@ starts a fresh one. The pool is bounded: when every worker is busy, a request wa
 then gets 503 rather than queueing without end — a burst of heavy queries cannot exhaust memory.
 Results are serialised inside the worker, so no pyoxigraph object ever crosses a process or
 thread boundary.
+
+With `in_memory` (the `SERVE_FROM_MEMORY` setting) each worker copies the published snapshot
+into an in-memory store when it starts, and again when a new snapshot is published: while idle
+within a second, and in any case before it answers another query, so answers are never stale.
+Each worker holds its own copy. A worker tells the server when it starts loading and when it is
+ready: loading is not the query's time, so the time limit counts from then on.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import queue
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Protocol
 
-from creative_graph.store import QueryOutput, ResultTooLarge, Snapshot
+from creative_graph.store import QueryOutput, ResultTooLarge, Snapshot, StoreError, StoreReader
 
 log = logging.getLogger(__name__)
 
@@ -64,18 +71,57 @@ def _format(kind: Any, media_type: str | None) -> Any:
     return kind.from_media_type(media_type) if media_type else None
 
 
-def _serve(directory: str, connection: Connection) -> None:
+def resident_bytes(pid: int) -> int | None:
+    """A process's resident memory (Linux `/proc`; None elsewhere or once it has ended)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _load(reader: StoreReader, connection: Connection) -> None:
+    """Copy the latest snapshot into memory, telling the server when it starts and ends."""
+    connection.send({"loading": reader.latest()})
+    try:
+        reader.snapshot  # noqa: B018 - opening it is the point
+    except StoreError as error:  # the query that follows says so
+        log.error("could not load the published snapshot into memory: %s", error)
+    copy = reader.memory_copy
+    rss = resident_bytes(os.getpid())
+    if copy is not None:
+        log.info(
+            "loaded %s quads of snapshot %s into memory in %.1f s; this worker holds %s MB",
+            f"{copy.quads:,}", copy.snapshot, copy.seconds, rss // 2**20 if rss else "?",
+        )  # fmt: skip
+    connection.send({"ready": asdict(copy) if copy else None})
+
+
+def _serve(directory: str, connection: Connection, in_memory: bool, log_level: int) -> None:
     """Worker process: answer queries from `connection` until it closes."""
     import pyoxigraph as ox
 
-    from creative_graph.store import StoreReader
-
-    reader = StoreReader(Path(directory))
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    reader = StoreReader(Path(directory), in_memory=in_memory)
+    if in_memory:
+        _load(reader, connection)
+    else:
+        connection.send({"ready": None})
     while True:
         try:
+            # idle, a worker serving from memory loads a new snapshot as soon as it sees one
+            # (within a second), so that the next query need not wait for it
+            while in_memory and not connection.poll(1.0):
+                if not reader.is_current():
+                    _load(reader, connection)
             request = connection.recv()
         except EOFError:
             return
+        if in_memory and not reader.is_current():  # published since: never answer stale
+            _load(reader, connection)
         try:
             output = reader.query(
                 request["query"],
@@ -97,7 +143,7 @@ def _serve(directory: str, connection: Connection) -> None:
         except (ValueError, RuntimeError) as error:  # e.g. a value pyoxigraph cannot bind
             connection.send({"invalid": str(error)})
             continue
-        except OSError as error:
+        except (OSError, StoreError) as error:
             connection.send({"error": str(error)})
             continue
         if isinstance(output, str):
@@ -119,35 +165,72 @@ def _serve(directory: str, connection: Connection) -> None:
 class _Worker:
     process: BaseProcess
     connection: Connection
+    loading: bool = True  # starting, or copying a snapshot into memory: not a query's time
+    memory_copy: dict[str, Any] | None = None  # what it said when it was last ready
 
 
 class QueryPool:
-    """`size` worker processes, started on first use; `run` is called from request threads."""
+    """`size` worker processes; `run` is called from request threads.
 
-    def __init__(self, directory: Path, size: int, timeout: float, wait: float = 10.0) -> None:
+    On disk, workers start on first use. `in_memory`, all of them start (and load) at once,
+    from `start()` or the first query.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        size: int,
+        timeout: float,
+        wait: float = 10.0,
+        in_memory: bool = False,
+    ) -> None:
         self.directory = directory
         self.size = size
         self.timeout = timeout
         self.wait = wait
+        self.in_memory = in_memory
         self._context = multiprocessing.get_context("spawn")  # never fork a threaded server
         self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._workers: dict[int, _Worker] = {}  # every live worker, idle or busy, by pid
         self._started = 0
         self._lock = threading.Lock()
 
     def _spawn(self) -> _Worker:
         parent, child = self._context.Pipe()
+        level = logging.getLogger().getEffectiveLevel()
         process = self._context.Process(
-            target=_serve, args=(str(self.directory), child), daemon=True
+            target=_serve, args=(str(self.directory), child, self.in_memory, level), daemon=True
         )
         process.start()
         child.close()
-        return _Worker(process, parent)
+        worker = _Worker(process, parent)
+        with self._lock:
+            self._workers[process.pid or 0] = worker
+        return worker
+
+    def start(self) -> None:
+        """Serving from memory: start every worker now, so that each loads the snapshot."""
+        if not self.in_memory:
+            return
+        with self._lock:
+            missing, self._started = self.size - self._started, self.size
+        if missing > 0:
+            log.info(
+                "serving queries from memory: each of the %d query workers loads its own copy "
+                "of the published snapshot",
+                self.size,
+            )
+        for _ in range(missing):
+            self._idle.put(self._spawn())
 
     def _acquire(self) -> _Worker:
+        self.start()
         with self._lock:
-            if self._started < self.size and self._idle.empty():
+            spawn = self._started < self.size and self._idle.empty()
+            if spawn:
                 self._started += 1
-                return self._spawn()
+        if spawn:
+            return self._spawn()
         try:
             return self._idle.get(timeout=self.wait)
         except queue.Empty as error:
@@ -159,19 +242,46 @@ class QueryPool:
         worker.process.kill()
         worker.process.join(timeout=5)
         worker.connection.close()
+        with self._lock:
+            self._workers.pop(worker.process.pid or 0, None)
         self._idle.put(self._spawn())
+
+    @staticmethod
+    def _note(worker: _Worker, message: dict[str, Any]) -> bool:
+        """Take in a start-up or loading message; False for anything else (an answer)."""
+        if "loading" in message:
+            worker.loading = True
+        elif "ready" in message:
+            worker.loading = False
+            worker.memory_copy = message["ready"]
+        else:
+            return False
+        return True
+
+    def _answer(self, worker: _Worker) -> dict[str, Any] | None:
+        """The worker's answer to the request just sent; None when the time limit passed.
+
+        Start-up and loading messages come first: while the worker loads, no limit applies
+        (a worker that dies meanwhile ends the wait with EOFError).
+        """
+        while True:
+            if not worker.connection.poll(None if worker.loading else self.timeout):
+                return None
+            message = worker.connection.recv()
+            if not self._note(worker, message):
+                return message
 
     def run(self, request: dict[str, Any]) -> QueryOutput | str:
         """Run one query (request keys: see `_serve`); raises SyntaxError, QueryTimeout, ..."""
         worker = self._acquire()
         try:
             worker.connection.send(request)
-            if not worker.connection.poll(self.timeout):
+            answer = self._answer(worker)
+            if answer is None:
                 log.warning("query over %ss stopped: %.200s", self.timeout, request["query"])
                 self._replace(worker)
                 worker = None  # type: ignore[assignment]
                 raise QueryTimeout(f"the query ran longer than {self.timeout:g} s and was stopped")
-            answer = worker.connection.recv()
         except (EOFError, OSError) as error:
             if worker is not None:
                 self._replace(worker)
@@ -198,6 +308,42 @@ class QueryPool:
             Snapshot(answer["snapshot"], modified),
         )
 
+    def health(self) -> dict[str, Any]:
+        """Where queries are served from and the memory each worker process holds."""
+        idle: list[_Worker] = []
+        try:  # what idle workers said since their last query (a load that ended)
+            while True:
+                idle.append(self._idle.get_nowait())
+        except queue.Empty:
+            pass
+        try:
+            for worker in idle:
+                while worker.connection.poll(0):
+                    self._note(worker, worker.connection.recv())
+        except (EOFError, OSError):  # a dead worker: its next query replaces it
+            pass
+        finally:
+            for worker in idle:
+                self._idle.put(worker)
+        with self._lock:
+            workers = list(self._workers.values())
+        each = [
+            {
+                "pid": worker.process.pid,
+                "resident_bytes": resident_bytes(worker.process.pid or 0),
+                "loading": worker.loading,
+                "memory_copy": worker.memory_copy,
+            }
+            for worker in workers
+            if worker.process.is_alive()
+        ]
+        return {
+            "serving_from": "memory" if self.in_memory else "disk",
+            "processes": len(each),
+            "resident_bytes": sum(w["resident_bytes"] or 0 for w in each),
+            "workers": each,
+        }
+
     def close(self) -> None:
         while not self._idle.empty():
             worker = self._idle.get_nowait()
@@ -205,3 +351,5 @@ class QueryPool:
             worker.process.join(timeout=2)
             if worker.process.is_alive():
                 worker.process.kill()
+            with self._lock:
+                self._workers.pop(worker.process.pid or 0, None)

@@ -222,3 +222,50 @@ def test_the_row_limit_counts_solutions_whatever_their_text(
         run(39)
     with pytest.raises(ResultTooLarge, match="limit of 1 rows"):
         run(1)
+
+
+def test_a_reader_in_memory_answers_like_disk_and_follows_publishes(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    with StoreWriter(store) as writer:
+        load(writer, triples(5))
+        first = writer.publish()
+        disk, memory = StoreReader(store), StoreReader(store, in_memory=True)
+        query = f"SELECT ?s ?o WHERE {{ GRAPH <{G}> {{ ?s ?p ?o }} }} ORDER BY ?s"
+        assert memory.select(query) == disk.select(query) and len(disk.select(query)) == 5
+        assert memory.memory_copy is not None and disk.memory_copy is None
+        assert (memory.memory_copy.snapshot, memory.memory_copy.quads) == (first, 5)
+        load(writer, triples(8))
+        assert memory.is_current()  # nothing new is published yet
+        second = writer.publish()
+    assert not memory.is_current()
+    assert count(memory) == 8 and memory.snapshot.name == second
+    assert memory.memory_copy is not None and memory.memory_copy.quads == 8
+    assert memory.is_current()
+
+
+def test_a_snapshot_removed_before_it_was_read_gives_way_to_the_newer_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Copying takes seconds: meanwhile later publishes may remove the snapshot being read."""
+    import creative_graph.store as store_module
+
+    store = tmp_path / "store"
+    writer = StoreWriter(store, snapshots_kept=2)
+    load(writer, triples(3))
+    writer.publish()
+    copy = store_module._copy_into_memory
+    calls: list[Path] = []
+
+    def two_publishes_first(path: Path) -> tuple[ox.Store, int]:
+        calls.append(path)
+        if len(calls) == 1:  # the snapshot about to be read is removed by two publishes
+            load(writer, triples(4))
+            writer.publish()
+            writer.publish()
+        return copy(path)
+
+    monkeypatch.setattr(store_module, "_copy_into_memory", two_publishes_first)
+    reader = StoreReader(store, in_memory=True)
+    assert count(reader) == 4
+    assert not calls[0].exists() and reader.snapshot.name == calls[1].name
+    writer.close()
