@@ -267,14 +267,16 @@ def validate(
 
     Example: creative-graph validate ontology/examples/*.ttl
     """
+    from creative_graph.iris import Iris
     from creative_graph.rdf_files import RdfFileError, read_rdf
     from creative_graph.validation import Validator
 
     validator = Validator.default()  # pySHACL, the reference implementation
+    base = Iris(Settings().base_iri).base  # relative IRIs as an ingest resolves them
     worst = EXIT_OK
     for path in files:
         try:
-            graph = read_rdf(path)
+            graph = read_rdf(path, base=base)
         except RdfFileError as error:
             err.print(f"[red]Cannot read[/red] {error}", highlight=False)
             worst = max(worst, EXIT_UNREADABLE)

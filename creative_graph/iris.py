@@ -10,11 +10,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import time
 
 # Crockford's base32 without I, L, O, U: no ambiguous characters in IRIs people copy by hand.
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 KEY_LENGTH = 13  # 65 bits: collisions need ~6 billion records before they become likely
+# What follows BASE_IRI in a thing's IRI, as sources may also write it by hand (a relative IRI
+# `id/ecosystem/brussels-creative`): `/id/{type}/{key}` is the path the server dereferences. A
+# type is lower-case words joined by '-'; a key letters, digits, '-', '_' (a dot would read as a
+# format suffix on `/doc/`).
+THING_PATH = re.compile(r"id/[a-z0-9]+(?:-[a-z0-9]+)*/[A-Za-z0-9_-]+")
 
 
 def _base32(number: int, length: int) -> str:
@@ -54,6 +60,10 @@ class Iris:
     def thing(self, kind: str, key: str) -> str:
         """IRI of a real-world thing (actor, site, ...): dereferences with a 303 to its document."""
         return f"{self.base}id/{kind}/{key}"
+
+    def is_thing(self, iri: str) -> bool:
+        """True for `{base}id/{type}/{key}` (`THING_PATH`): an IRI this instance has pages for."""
+        return iri.startswith(self.base) and bool(THING_PATH.fullmatch(iri[len(self.base) :]))
 
     def graph(self, name: str) -> str:
         """Named graph of one source, or of the ontology (`ontology`) and ingest runs (`runs`)."""

@@ -52,9 +52,11 @@ def _line_of(error: Exception, data: bytes, rdf_format: str) -> int | None:
     return None
 
 
-def read_rdf(path: Path, format: str | None = None) -> Graph:
+def read_rdf(path: Path, format: str | None = None, base: str | None = None) -> Graph:
     """Parse `path` (format guessed from its extension unless given) into a new graph.
 
+    Relative IRIs resolve against `base` when given, else against the file's own `file:` URI;
+    a base the file declares itself (`@base`, `xml:base`, JSON-LD `@base`) wins over either.
     Quads formats (TriG, N-Quads) are read as datasets and merged into one graph.
     """
     rdf_format = (
@@ -69,7 +71,7 @@ def read_rdf(path: Path, format: str | None = None) -> Graph:
     quads = rdf_format in ("trig", "nquads")
     target = Dataset() if quads else Graph()
     try:
-        target.parse(data=data, format=rdf_format, publicID=path.resolve().as_uri())
+        target.parse(data=data, format=rdf_format, publicID=base or path.resolve().as_uri())
     except PARSE_ERRORS as error:
         message = " ".join(str(error).split()) or type(error).__name__
         line = _line_of(error, data, rdf_format)

@@ -23,6 +23,7 @@ SOURCE = ROOT / "data" / "sources" / "example-rdf"
 FILE = SOURCE / "creative-ring.ttl"
 GRAPH = BASE_IRI + "graph/example-rdf"
 CG = "https://w3id.org/creative-graph/ns#"
+NETWORK = BASE_IRI + "id/network/creative-ring"
 
 BLANK_NODES = """\
 @prefix ex: <https://example.org/b/> .
@@ -54,7 +55,7 @@ def store_state(settings) -> tuple[str | None, list[str]]:
 def test_example_is_loaded_as_written_with_stable_blank_node_iris(
     settings, validator, tmp_path: Path
 ) -> None:
-    parsed = read_rdf(FILE)
+    parsed = read_rdf(FILE, base=BASE_IRI)
     blank = {t for triple in parsed for t in triple if isinstance(t, BNode)}
     subjects = set(parsed.subjects())
     actors = set(parsed.subjects(RDF.type, URIRef(CG + "EcosystemNetwork"))) | set(
@@ -80,7 +81,7 @@ def test_example_is_loaded_as_written_with_stable_blank_node_iris(
     assert (second.status, second.added, second.removed) == ("unchanged", 0, 0)
     rows = StoreReader(settings.store).select(
         f"""SELECT ?date WHERE {{ GRAPH <{GRAPH}> {{
-          <https://example.org/creative-ring/membership-brussels>
+          <{BASE_IRI}id/membership/brussels-creative-in-creative-ring>
             <http://www.w3.org/ns/org#memberDuring>/<http://www.w3.org/2006/time#hasBeginning>/
             <http://www.w3.org/2006/time#inXSDDate> ?date }} }}"""
     )
@@ -121,25 +122,79 @@ def test_invalid_actor_is_a_violation_naming_file_and_subject(
     outcome = ingest_source(load_manifest(source), settings, validator)
     assert outcome.status == "invalid"
     (problem,) = outcome.violations
-    assert (problem.file, problem.record) == (
-        FILE.name,
-        "subject <https://example.org/creative-ring/network>",
-    )
+    assert (problem.file, problem.record) == (FILE.name, f"subject <{NETWORK}>")
     assert problem.field == "skos:prefLabel"
     assert StoreReader(settings.store).snapshot.name is None
 
 
-def test_statements_about_the_model_and_local_file_iris_are_refused(tmp_path: Path) -> None:
+def test_relative_iris_resolve_against_the_base_iri_unless_the_file_sets_its_own(
+    tmp_path: Path,
+) -> None:
+    text = """\
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+<id/ecosystem/my-city> skos:prefLabel "Mine"@en ; skos:related <id/network/ring> .
+@base <https://example.org/theirs/> .
+<id/ecosystem/their-city> skos:prefLabel "Theirs"@en .
+"""
+    source = rdf_source(tmp_path, "example-rdf", text)
+    subjects = {}
+    for base in (BASE_IRI, "https://creative.example/cg/"):
+        mapped = map_source(load_manifest(source), Iris(base))
+        assert mapped.problems == []
+        subjects[base] = {str(s) for s in mapped.graph.subjects()}
+    # the instance's own things move with its base; the file's @base wins where it is set
+    assert subjects[BASE_IRI] == {
+        f"{BASE_IRI}id/ecosystem/my-city",
+        "https://example.org/theirs/id/ecosystem/their-city",
+    }
+    assert subjects["https://creative.example/cg/"] == {
+        "https://creative.example/cg/id/ecosystem/my-city",
+        "https://example.org/theirs/id/ecosystem/their-city",
+    }
+    linked = map_source(load_manifest(source), Iris(BASE_IRI)).graph
+    assert (None, None, URIRef(f"{BASE_IRI}id/network/ring")) in linked
+
+    # JSON-LD resolves the same way
+    jsonld = '{"@id": "id/ecosystem/my-city", "http://www.w3.org/2004/02/skos/core#prefLabel": "x"}'
+    (source / "extra.jsonld").write_text(jsonld, encoding="utf-8")
+    manifest = (source / "source.toml").read_text(encoding="utf-8")
+    (source / "source.toml").write_text(
+        manifest.replace('files = ["creative-ring.ttl"]', 'files = ["extra.jsonld"]'),
+        encoding="utf-8",
+    )
+    mapped = map_source(load_manifest(source), Iris(BASE_IRI))
+    assert {str(s) for s in mapped.graph.subjects()} == {f"{BASE_IRI}id/ecosystem/my-city"}
+
+
+def test_statements_about_the_model_and_iris_that_name_no_thing_are_refused(
+    tmp_path: Path,
+) -> None:
     text = """\
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 <https://w3id.org/creative-graph/concept/actor-type/my-own> skos:inScheme
     <https://w3id.org/creative-graph/concept/actor-type> .
 <relative/thing> skos:prefLabel "x"@en .
+<id/ecosystem/fine> skos:related <> , <#me> , <graph/steward-example> , <id/ecosystem/a.ttl> ,
+    <id/ecosystem> , <file:///home/someone/thing.ttl> .
 """
     source = rdf_source(tmp_path, "example-rdf", text)
     mapped = map_source(load_manifest(source), Iris(BASE_IRI))
-    messages = sorted((p.severity, p.file, p.value.rsplit("/", 1)[-1]) for p in mapped.problems)
-    assert messages == [("Violation", FILE.name, "my-own"), ("Violation", FILE.name, "thing")]
+    fine = f"subject <{BASE_IRI}id/ecosystem/fine>"
+    located = sorted((p.severity, p.file, p.record, p.value) for p in mapped.problems)
+    assert located == sorted(
+        ("Violation", FILE.name, record, value)
+        for record, value in (
+            ("subject <https://w3id.org/creative-graph/concept/actor-type/my-own>",
+             "https://w3id.org/creative-graph/concept/actor-type/my-own"),
+            (f"subject <{BASE_IRI}relative/thing>", f"{BASE_IRI}relative/thing"),
+            (fine, BASE_IRI), (fine, f"{BASE_IRI}#me"), (fine, f"{BASE_IRI}graph/steward-example"),
+            (fine, f"{BASE_IRI}id/ecosystem/a.ttl"), (fine, f"{BASE_IRI}id/ecosystem"),
+            (fine, "file:///home/someone/thing.ttl"),
+        )
+    )  # fmt: skip
+    by_value = {p.value: p.message for p in mapped.problems}
+    assert "only things' IRIs id/{type}/{key}" in by_value[f"{BASE_IRI}#me"]
+    assert "names a file on one computer" in by_value["file:///home/someone/thing.ttl"]
 
 
 @pytest.mark.parametrize("engine", ["sparql", "pyshacl"])
@@ -158,7 +213,8 @@ def test_relation_to_an_actor_of_another_source_takes_its_type_from_the_store(
         )
     ]
     text = FILE.read_text(encoding="utf-8")
-    joined = text.replace("org:memberOf ex:network .", f"org:memberOf ex:network , <{hub}> .")
+    mine = "org:memberOf <id/network/creative-ring> ."
+    joined = text.replace(mine, f"org:memberOf <id/network/creative-ring> , <{hub}> .")
     assert joined != text
     outcome = ingest_source(load_manifest(rdf_source(tmp_path, "", joined)), settings, validator)
     assert (outcome.status, [str(p) for p in outcome.violations]) == ("loaded", [])
@@ -166,7 +222,7 @@ def test_relation_to_an_actor_of_another_source_takes_its_type_from_the_store(
     # The same relation to an actor IRI nothing describes is refused, naming the relation.
     before = store_state(settings)
     ghost = hub.rsplit("/", 1)[0] + "/nobody-has-this-key"
-    dangling = text.replace("org:memberOf ex:network .", f"org:memberOf ex:network , <{ghost}> .")
+    dangling = text.replace(mine, f"org:memberOf <id/network/creative-ring> , <{ghost}> .")
     outcome = ingest_source(
         load_manifest(rdf_source(tmp_path / "2", "", dangling)), settings, validator
     )

@@ -13,11 +13,18 @@ kept as written, with three exceptions:
 - **Provenance is added:** each actor (an instance of `org:Organization` or `foaf:Person`, or of a
   subclass of either known to the ontology or declared in the file) gets `prov:wasDerivedFrom` a
   source-record entity for its description in that file.
-- **Two things are refused** (a Violation naming the file and subject): statements about the
+- **Relative IRIs name things of this instance.** Each file is parsed with the instance's
+  `BASE_IRI` as its base IRI (RFC 3986 resolution, as Turtle, RDF/XML and JSON-LD define it for
+  a document without a base of its own), so `<id/ecosystem/brussels-creative>` becomes
+  `{BASE_IRI}id/ecosystem/brussels-creative` and moves with the instance's address; a file's own
+  `@base` (`xml:base`, JSON-LD `@base`) still wins. This is the default, not a manifest setting:
+  relative IRIs were refused before, so no file that loaded changes meaning.
+- **Three things are refused** (a Violation naming the file and subject): statements about the
   creative-graph model itself (subjects under `https://w3id.org/creative-graph/`; a source
-  could otherwise declare its own concepts and pass the value-set shapes), and IRIs that
-  resolved to a local `file:` path (a relative IRI without `@base`, which would change with the
-  directory the file is read from).
+  could otherwise declare its own concepts and pass the value-set shapes); IRIs under `BASE_IRI`
+  that are not a thing's `{BASE_IRI}id/{type}/{key}` (the only ones the instance serves: `<>`,
+  `<#x>` or `<graph/...>` would name its own pages); and `file:` IRIs, which name a file on
+  one computer.
 
 `records_read` counts the distinct subjects of each file; `actors` the distinct actors. Every
 subject is located as `subject <iri>` in its file, so that SHACL results name file and subject.
@@ -89,11 +96,11 @@ def map_source(manifest: SourceManifest, iris: Iris) -> Mapped:
     actors: set[URIRef] = set()
     for path in manifest.files:
         try:
-            parsed = read_rdf(path)
+            parsed = read_rdf(path, base=iris.base)
         except RdfFileError as error:
             raise SourceError(path, error.message, error.line) from error
         data = skolemise(parsed, path.name, manifest.name, iris)
-        _check(data, path.name, path.parent.resolve().as_uri(), mapped)
+        _check(data, path.name, iris, mapped)
         subjects = {s for s in data.subjects() if isinstance(s, URIRef)}
         mapped.records_read += len(subjects)
         for subject in sorted(subjects):
@@ -114,31 +121,39 @@ def map_source(manifest: SourceManifest, iris: Iris) -> Mapped:
     return mapped
 
 
-def _check(data: Graph, file: str, directory: str, mapped: Mapped) -> None:
-    """Refuse statements about the model, and IRIs that resolved to a local file path."""
-    reported: set[tuple[str, str]] = set()
+def _check(data: Graph, file: str, iris: Iris, mapped: Mapped) -> None:
+    """Refuse statements about the model, IRIs under BASE_IRI that name no thing, `file:` IRIs."""
+    base = iris.base
+    reported: set[str] = set()
+
+    def refuse(subject: str, value: str, message: str) -> None:
+        if value not in reported:
+            reported.add(value)
+            mapped.problems.append(Problem(file, f"subject <{subject}>", "", value, message))
+
     for triple in data:
         subject = str(triple[0])
-        if subject.startswith(MODEL_NAMESPACE) and (subject, "model") not in reported:
-            reported.add((subject, "model"))
-            mapped.problems.append(
-                Problem(
-                    file, f"subject <{subject}>", "", subject,
-                    "statements about the creative-graph model (ontology, concepts, shapes) are "
-                    "not accepted from a source: describe your own resources and refer to ours",
-                )
+        if subject.startswith(MODEL_NAMESPACE):
+            refuse(
+                subject, subject,
+                "statements about the creative-graph model (ontology, concepts, shapes) are "
+                "not accepted from a source: describe your own resources and refer to ours",
             )  # fmt: skip
         for term in triple:
             text = str(term)
-            if isinstance(term, URIRef) and text.startswith("file:"):
-                if (text, "file") in reported:
-                    continue
-                reported.add((text, "file"))
-                where = "next to the file" if text.startswith(directory) else "on this computer"
-                mapped.problems.append(
-                    Problem(
-                        file, f"subject <{subject}>", "", text,
-                        f"this IRI names a local file {where}: a relative IRI without @base? "
-                        "Write absolute http(s) IRIs",
-                    )
+            if not isinstance(term, URIRef):
+                continue
+            if text.startswith(base) and not iris.is_thing(text):
+                refuse(
+                    subject, text,
+                    f"under this instance's base IRI <{base}> only things' IRIs "
+                    "id/{type}/{key} are served (type: lower-case words joined by '-'; key: "
+                    "letters, digits, '-', '_'): write e.g. <id/ecosystem/my-city> (a relative "
+                    "IRI resolves against the base), or an IRI of your own with @base",
+                )  # fmt: skip
+            elif text.startswith("file:"):
+                refuse(
+                    subject, text,
+                    "this IRI names a file on one computer: write an http(s) IRI, or a relative "
+                    "IRI such as <id/ecosystem/my-city> to name a thing of this instance",
                 )  # fmt: skip
