@@ -210,7 +210,8 @@ def _build_roster(reader: StoreReader, thing: str) -> Roster:
     )
     by_type = _select(
         reader,
-        f"""SELECT ?type (COUNT(*) AS ?n) WHERE {{
+        # DISTINCT: an actor two sources describe has its type once in each of their graphs
+        f"""SELECT ?type (COUNT(DISTINCT ?member) AS ?n) WHERE {{
           {members} OPTIONAL {{ ?member org:classification ?type }} }} GROUP BY ?type""",
     )
     by_unit = _select(

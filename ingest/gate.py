@@ -36,7 +36,9 @@ class GateResult:
     rejected_records: tuple[tuple[str, str], ...]  # (file, record) removed by skip_invalid
 
 
-def _problems(report: ValidationReport, mapped: Mapped, source: str) -> list[Problem]:
+def _problems(
+    report: ValidationReport, mapped: Mapped, source: str, unknown: frozenset[str] = frozenset()
+) -> list[Problem]:
     problems = []
     for result in report.results:
         file, record = mapped.locate(result.focus_node) or (
@@ -44,22 +46,21 @@ def _problems(report: ValidationReport, mapped: Mapped, source: str) -> list[Pro
             f"node <{result.focus_node}>",
         )
         field = mapped.fields.get(result.path, result.path)
-        problems.append(Problem(file, record, field, result.value, result.message, result.severity))
+        message = result.message
+        if result.value.removeprefix("<").removesuffix(">") in unknown:
+            # the usual cause: the source that describes the target has not been loaded (yet)
+            message += (
+                f" Nothing loaded describes {result.value}: ingest the source that does first "
+                "(`creative-graph ingest` runs sources in the order of their names), or fix "
+                "the IRI."
+            )
+        problems.append(Problem(file, record, field, result.value, message, result.severity))
     return problems
 
 
-def context_types(
-    staging: Staging, reader: StoreReader | None, checked: frozenset[str] | None
-) -> list[ox.Triple]:
-    """Types, from the store, of the IRIs the staged triples point to but do not describe.
-
-    A steward's CSV may relate an actor to one loaded from another source; the shapes need to
-    know that the target is an organisation, without this run loading anything about it.
-    Only objects of the `checked` predicates matter (all objects when None): looking them up
-    through the predicate index costs what the source relates, not a scan of all it holds.
-    """
-    if reader is None:
-        return []
+def referenced(staging: Staging, checked: frozenset[str] | None) -> list[str]:
+    """Instance IRIs the staged triples point to (through the `checked` predicates; every
+    predicate when None) but give no type."""
     if checked is not None and not checked:
         return []
     # only instance IRIs can be actors
@@ -69,15 +70,25 @@ def context_types(
     else:
         predicates = " ".join(f"<{p}>" for p in sorted(checked))
         pattern = f"VALUES ?p {{ {predicates} }} ?s ?p ?o FILTER ({wanted})"
-    referenced = sorted(
+    return sorted(
         iri
         for (iri,) in staging.select(
             f"SELECT DISTINCT ?o WHERE {{ {pattern} FILTER NOT EXISTS {{ ?o a ?type }} }}"
         )
     )
+
+
+def context_types(iris: list[str], reader: StoreReader) -> list[ox.Triple]:
+    """Types, from the store, of the `referenced` IRIs the staged triples do not describe.
+
+    A steward's CSV may relate an actor to one loaded from another source; the shapes need to
+    know that the target is an organisation, without this run loading anything about it.
+    Only objects of the class-checked predicates matter: looking them up through the predicate
+    index costs what the source relates, not a scan of all it holds.
+    """
     context = []
-    for start in range(0, len(referenced), 500):
-        values = " ".join(f"<{iri}>" for iri in referenced[start : start + 500])
+    for start in range(0, len(iris), 500):
+        values = " ".join(f"<{iri}>" for iri in iris[start : start + 500])
         rows = reader.select(f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {values} }} ?s a ?t }}")
         for row in rows:
             context.append(ox.Triple(ox.NamedNode(row["s"]), RDF_TYPE, ox.NamedNode(row["t"])))
@@ -143,8 +154,11 @@ def check(
     staging = mapped.staged()
     checked = class_checked_predicates(validator.shapes)
     for _ in range(MAX_ROUNDS):
-        report = _validate(staging, validator, context_types(staging, reader, checked))
-        problems = _problems(report, mapped, source)
+        targets = referenced(staging, checked)
+        context = context_types(targets, reader) if reader is not None else []
+        unknown = frozenset(targets) - {triple.subject.value for triple in context}
+        report = _validate(staging, validator, context)
+        problems = _problems(report, mapped, source, unknown)
         violations = [p for p in problems if p.severity == "Violation"]
         warnings = [p for p in problems if p.severity != "Violation"]
         reasons += violations

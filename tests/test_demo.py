@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 
 import httpx
@@ -17,6 +18,8 @@ from ingest.pipeline import ingest_source
 
 pytestmark = pytest.mark.e2e
 SOURCES = sorted(p.parent for p in (ROOT / "data" / "sources").glob("*/source.toml"))
+MEMBERS = ROOT / "data" / "sources" / "steward-members"
+STEWARD = ROOT / "data" / "sources" / "steward-example"
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +37,7 @@ def test_every_real_source_is_bundled() -> None:
     assert {
         "brussels-culture-poi", "brussels-city-places", "nesta-uk-makerspaces",
         "brussels-city-subsidies", "reinherit-bestpractices", "steward-example", "example-rdf",
+        "steward-members",
     } <= names  # fmt: skip
 
 
@@ -111,3 +115,68 @@ def test_the_catalogue_of_every_source_conforms_to_dcat_ap_2_1_1(everything: Set
     assert results(report) == []
     identifiers = {str(o) for o in catalogue.objects(None, DCTERMS.identifier)}
     assert {load_manifest(source).name for source in SOURCES} | {"all"} <= identifiers
+
+
+def _rows(path) -> dict[str, dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as sheet:
+        return {row["id"]: row for row in csv.DictReader(sheet)}
+
+
+def test_the_demo_ecosystem_page_shows_its_network_and_the_stewards_members(
+    everything: Settings,
+) -> None:
+    from test_ecosystems_e2e import _table, _type_labels
+
+    members = _rows(MEMBERS / "members.csv")
+    elsewhere = _rows(STEWARD / "hubs.csv")  # rows the members sheet gives without an address
+    assert all(row["member_of"] == "id/ecosystem/brussels-creative" for row in members.values())
+    labels = _type_labels()
+    for server in run_server(everything):
+        thing = httpx.get(server.url + "/id/ecosystem/brussels-creative")
+        assert thing.status_code == 303
+        assert thing.headers["location"] == "/doc/ecosystem/brussels-creative"
+        page = httpx.get(server.url + thing.headers["location"], headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "<h1>Brussels Creative</h1>" in page.text
+        assert _table(page.text, "networks") == [
+            ["The Creative Ring", "Founding member", "since 2017-07-19"]
+        ]
+        assert '<a href="/doc/network/creative-ring">The Creative Ring</a>' in page.text
+        # every row of the steward's sheet once, with its type and municipality (from the sheet,
+        # or from steward-example for the two actors both sources describe)
+        expected = sorted(
+            [
+                row["name_en"],
+                labels[row["type"]],
+                row["municipality"] or elsewhere[key]["municipality"],
+            ]
+            for key, row in members.items()
+        )
+        assert sorted(row[:3] for row in _table(page.text, "members")) == expected
+        assert f"Members ({len(members)})" in page.text
+        kinds = [row["type"] for row in members.values()]
+        assert dict(_table(page.text, "by-type")) == {
+            labels[kind]: str(kinds.count(kind)) for kind in kinds
+        }
+        network = httpx.get(
+            server.url + "/doc/network/creative-ring", headers={"Accept": "text/html"}
+        )
+        assert [row[0] for row in _table(network.text, "members")] == ["Brussels Creative"]
+
+
+def test_demo_sources_run_ecosystem_first_and_members_alone_are_refused_saying_why(
+    tmp_path, validator
+) -> None:
+    from creative_graph.cli import _declared_sources
+
+    order = [p.name for p in _declared_sources(Settings(sources=ROOT / "data" / "sources"))]
+    assert order.index("example-rdf") < order.index("steward-members")  # what `ingest` runs
+    settings = Settings(store=tmp_path / "store", base_iri=BASE_IRI, sources=tmp_path)
+    outcome = ingest_source(load_manifest(MEMBERS), settings, validator)
+    assert outcome.status == "invalid"
+    ecosystem = f"<{BASE_IRI}id/ecosystem/brussels-creative>"
+    assert sorted((p.record, p.field, p.value) for p in outcome.violations) == sorted(
+        (f"row {n} ({key})", "member_of", ecosystem)
+        for n, key in enumerate(_rows(MEMBERS / "members.csv"), start=2)
+    )
+    assert all(f"Nothing loaded describes {ecosystem}" in p.message for p in outcome.violations)
+    assert StoreReader(settings.store).snapshot.name is None

@@ -244,6 +244,120 @@ def test_unknown_reference_and_bad_cells_are_located_violations(tmp_path: Path) 
     assert mapped.records_read == 5 and mapped.actors == 3
 
 
+ECOSYSTEM = "id/ecosystem/brussels-creative"  # the demo's, from data/sources/example-rdf
+
+
+def test_a_relation_may_name_an_iri_absolute_or_of_this_instance(tmp_path: Path) -> None:
+    source = tmp_path / "s"
+    shutil.copytree(SOURCE, source)
+    elsewhere = "https://other.example/org/1"
+    write_csv(source, [
+        {"id": "a", "name_en": "A", "type": "hub", "member_of": f"{ECOSYSTEM};{elsewhere}",
+         "partner_of": "b"},
+        {"id": "b", "name_en": "B", "type": "hub", "funded_by": f"{BASE_IRI}id/actor/k3y"},
+        {"id": "id/ecosystem/b", "name_en": "C", "type": "hub", "hosted_by": "a"},
+        {"id": "d", "name_en": "D", "type": "hub", "hosted_by": "id/ecosystem/b"},
+    ])  # fmt: skip
+    mapped = map_source(load_manifest(source), Iris(BASE_IRI))
+    assert [p for p in mapped.problems if p.severity == "Violation"] == []
+    actor = {row: URIRef(Iris(BASE_IRI).thing("actor", mapped_key(row))) for row in "abd"}
+    graph = mapped.to_graph()
+    member_of, funder = URIRef(RELATIONS["member_of"]), URIRef(RELATIONS["funded_by"])
+    assert set(graph.objects(actor["a"], member_of)) == {
+        URIRef(BASE_IRI + ECOSYSTEM),  # resolved against BASE_IRI, as in plain RDF files
+        URIRef(elsewhere),
+    }
+    assert (actor["b"], funder, URIRef(f"{BASE_IRI}id/actor/k3y")) in graph
+    # a row's id wins over an IRI written the same way
+    host = Iris(BASE_IRI).thing("actor", mapped_key("id/ecosystem/b"))
+    assert (actor["d"], URIRef(RELATIONS["hosted_by"]), URIRef(host)) in graph
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("id/ecosystem", "an IRI of this instance is written id/{type}/{key}"),
+        ("id/Ecosystem/x", "an IRI of this instance is written id/{type}/{key}"),
+        ("id/ecosystem/a.ttl", "an IRI of this instance is written id/{type}/{key}"),
+        (f"{BASE_IRI}graph/steward-example", "an IRI of this instance is written id/{type}/{key}"),
+        (
+            f"{BASE_IRI}doc/ecosystem/brussels-creative",
+            "the address of a page: relations name the thing it describes, "
+            "id/ecosystem/brussels-creative",
+        ),
+        ("doc/actor/k3y", "the address of a page: relations name the thing it describes, id/actor/k3y"),
+        ("https://bad host.example/x", "an IRI cannot contain spaces"),
+        ("https://[::1/x", "not a valid IRI"),
+        (
+            "brussels-creative",
+            "no row of hubs.csv has the id 'brussels-creative': a relation names the id of "
+            "another row of the same file, or an IRI (https://... , or id/{type}/{key} for a "
+            "thing of this instance)",
+        ),
+    ],
+)  # fmt: skip
+def test_a_relation_that_is_neither_a_row_id_nor_an_iri_is_a_located_violation(
+    tmp_path: Path, value: str, message: str
+) -> None:
+    source = tmp_path / "s"
+    shutil.copytree(SOURCE, source)
+    write_csv(source, [
+        {"id": "a", "name_en": "A", "type": "hub"},
+        {"id": "b", "name_en": "B", "type": "hub", "member_of": f"a;{value}"},
+    ])  # fmt: skip
+    mapped = map_source(load_manifest(source), Iris(BASE_IRI))
+    (problem,) = mapped.problems
+    assert (problem.severity, problem.file, problem.record, problem.field, problem.value) == (
+        "Violation", "hubs.csv", "row 3 (b)", "member_of", value,
+    )  # fmt: skip
+    assert message in problem.message, problem.message
+    # the row's other relation is still mapped; nothing names the bad value
+    graph = mapped.to_graph()
+    b = URIRef(Iris(BASE_IRI).thing("actor", mapped_key("b")))
+    assert set(graph.objects(b, URIRef(RELATIONS["member_of"]))) == {
+        URIRef(Iris(BASE_IRI).thing("actor", mapped_key("a")))
+    }
+
+
+def test_a_relation_to_an_iri_loads_only_once_the_store_holds_an_organisation_there(
+    tmp_path: Path, settings: Settings, validator
+) -> None:
+    source = tmp_path / "s"
+    shutil.copytree(SOURCE, source)
+    write_csv(source, [{"id": "a", "name_en": "A", "type": "hub", "member_of": ECOSYSTEM}])
+    # Before the ecosystem is loaded: refused, located, saying what is missing and what to do.
+    early = ingest_source(load_manifest(source), settings, validator)
+    assert early.status == "invalid"
+    (problem,) = early.violations
+    assert (problem.file, problem.record, problem.field, problem.value) == (
+        "hubs.csv", "row 2 (a)", "member_of", f"<{BASE_IRI}{ECOSYSTEM}>",
+    )  # fmt: skip
+    assert problem.message == (
+        "org:memberOf must point to an organisation (an ecosystem, network or association). "
+        f"Nothing loaded describes <{BASE_IRI}{ECOSYSTEM}>: ingest the source that does first "
+        "(`creative-graph ingest` runs sources in the order of their names), or fix the IRI."
+    )
+    assert StoreReader(settings.store).snapshot.name is None
+    # Once example-rdf has loaded it, the same sheet loads.
+    example = ROOT / "data" / "sources" / "example-rdf"
+    assert ingest_source(load_manifest(example), settings, validator).status == "loaded"
+    loaded = ingest_source(load_manifest(source), settings, validator)
+    assert (loaded.status, loaded.violations) == ("loaded", ())
+    rows = StoreReader(settings.store).select(
+        PREFIXES
+        + f"SELECT ?a WHERE {{ GRAPH <{GRAPH}> {{ ?a org:memberOf <{BASE_IRI}{ECOSYSTEM}> }} }}"
+    )
+    assert len(rows) == 1
+    # A thing the store holds that is no organisation (the ecosystem's site) is still refused.
+    site = "id/site/creative-ring"
+    write_csv(source, [{"id": "a", "name_en": "A", "type": "hub", "member_of": site}])
+    refused = ingest_source(load_manifest(source), settings, validator)
+    assert refused.status == "invalid"
+    (problem,) = refused.violations
+    assert (problem.record, problem.value) == ("row 2 (a)", f"<{BASE_IRI}{site}>")
+    assert "Nothing loaded" not in problem.message
+
+
 def mapped_key(row_id: str) -> str:
     from creative_graph.iris import record_key
 

@@ -11,8 +11,12 @@ Who reports what:
   raises `SourceError` with file and line: nothing can be trusted.
 - Row problems the shapes cannot see are `Problem`s made here, located `row N (id)` with N the
   line in the file (the header is line 1) and named by column: a missing or repeated id, a
-  relation to an id no row has, a code that is not even code-shaped, a malformed website,
-  coordinates that are not numbers.
+  relation to an id no row has (and that is no IRI), a malformed relation IRI, a code that is
+  not even code-shaped, a malformed website, coordinates that are not numbers.
+- A relation names a row of the same source by its id, or anything by its IRI: absolute
+  (`https://...`) or this instance's `id/{type}/{key}`, resolved against `BASE_IRI` as the `rdf`
+  mapper resolves relative IRIs. Whether an organisation is there is the gate's question: the
+  shapes see the types the store holds for it, so the source that describes it loads first.
 - Everything else is left to SHACL on purpose, so that the rule and its message live in one
   place: an unknown concept code is emitted as the concept IRI it names (the value-set shape
   reports it), an enterprise number failing its mod-97 check is loaded as written (the
@@ -132,6 +136,9 @@ DERIVED_FROM, IDENTIFIER_TEXT = iri(PROV.wasDerivedFrom), iri(DCTERMS.identifier
 
 _CODE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _UNSAFE_IRI = re.compile(r'[\s<>"{}|\\^`]')
+# A relation cell that is not a row id but means an IRI: absolute http(s), or this instance's
+# `id/...` (and `doc/...`, a page's address pasted by mistake, to say so).
+_IRI_LIKE = re.compile(r"^(https?://|id/|doc/)", re.IGNORECASE)
 # Street types that give a street name's language (Brussels streets are named in both).
 _FRENCH_STREETS = frozenset({
     "rue", "avenue", "av", "boulevard", "bd", "place", "chaussée", "chaussee", "quai", "square",
@@ -479,15 +486,48 @@ class _RowMapper:
                     self.problem(column, target, "a row cannot refer to itself")
                 elif target in iri_of:
                     self.add(self.actor, predicate, iri_of[target])
+                elif _IRI_LIKE.match(target):
+                    found = self.target_iri(column, target)
+                    if found:
+                        self.add(self.actor, predicate, iri(found))
                 else:
                     # only for the error message: a case-insensitive look-up of the id meant
                     close = [key for key in iri_of if key.lower() == target.lower()]
                     hint = f" (did you mean {close[0]!r}?)" if close else ""
                     self.problem(
                         column, target,
-                        f"no row of {self.file} has the id {target!r}{hint}: relations name "
-                        "the id of another row of the same file",
+                        f"no row of {self.file} has the id {target!r}{hint}: a relation names "
+                        "the id of another row of the same file, or an IRI (https://... , or "
+                        "id/{type}/{key} for a thing of this instance)",
                     )  # fmt: skip
+
+    def target_iri(self, column: str, target: str) -> str | None:
+        """The IRI a relation cell names: absolute http(s), or `id/{type}/{key}` of this instance.
+
+        Whether the store holds an organisation there is the gate's question (context types).
+        """
+        base = self.iris.base
+        absolute = target if re.match(r"^https?://", target, re.IGNORECASE) else base + target
+        if absolute.startswith(base) and not self.iris.is_thing(absolute):
+            path = absolute[len(base) :]
+            self.problem(
+                column, target,
+                f"the address of a page: relations name the thing it describes, id/{path[4:]}"
+                if path.startswith("doc/")
+                else "an IRI of this instance is written id/{type}/{key} (type: lower-case "
+                "words joined by '-'; key: letters, digits, '-', '_'), e.g. "
+                "id/ecosystem/brussels-creative",
+            )  # fmt: skip
+            return None
+        if _UNSAFE_IRI.search(absolute):
+            self.problem(column, target, "an IRI cannot contain spaces, quotes or <>{}|\\^`")
+            return None
+        try:
+            ox.NamedNode(absolute)  # the store's own IRI check (RFC 3987)
+        except ValueError as error:
+            self.problem(column, target, f"not a valid IRI: {error}")
+            return None
+        return absolute
 
 
 def _map_file(
