@@ -1,4 +1,5 @@
-"""The home page: what this instance holds (graphs, triples, actors, sources and credits)."""
+"""The home page: what this instance holds (graphs, triples, actors, ecosystems, sources and
+credits)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from creative_graph.namespaces import sparql_prefixes
 from creative_graph.settings import Settings
 from creative_graph.store import StoreReader
+from endpoint.ecosystems import KINDS
+from endpoint.labels import labels
 from endpoint.negotiation import choose
 from endpoint.sparql import EXAMPLE_QUERY
 
@@ -29,6 +32,30 @@ SELECT ?graph ?triples ?actors ?title ?rights WHERE {
 }
 ORDER BY ?graph
 """
+
+
+ECOSYSTEMS_SHOWN = 50
+# The instance's own ecosystems and networks (others have no page here), with their members
+# counted as their pages count them (org:memberOf, or an org:Membership).
+ECOSYSTEMS_QUERY = """
+PREFIX org: <http://www.w3.org/ns/org#>
+SELECT ?thing ?kind (COUNT(DISTINCT ?member) AS ?members) WHERE {
+  VALUES ?kind { %s }
+  ?thing a ?kind FILTER (isIRI(?thing) && STRSTARTS(STR(?thing), "%s"))
+  OPTIONAL { { ?member org:memberOf ?thing }
+             UNION { ?membership org:organization ?thing ; org:member ?member } }
+}
+GROUP BY ?thing ?kind ORDER BY ?kind ?thing LIMIT %d
+"""
+
+
+@dataclass(frozen=True)
+class Ecosystem:
+    iri: str
+    kind: str  # "ecosystem" or "network"
+    name: str
+    members: int
+    page: str
 
 
 @dataclass(frozen=True)
@@ -53,12 +80,30 @@ def _summaries(reader: StoreReader) -> list[GraphSummary]:
     ]
 
 
+def _ecosystems(reader: StoreReader, base: str) -> list[Ecosystem]:
+    kinds = " ".join(f"<{kind}>" for kind in KINDS)
+    rows = reader.select(ECOSYSTEMS_QUERY % (kinds, f"{base}id/", ECOSYSTEMS_SHOWN))
+    names = labels(reader, {row["thing"] for row in rows})
+    found = [
+        Ecosystem(
+            iri=row["thing"],
+            kind=KINDS[row["kind"]],
+            name=names.get(row["thing"], row["thing"]),
+            members=int(row["members"]),
+            page=row["thing"].replace(f"{base}id/", "/doc/", 1),
+        )
+        for row in rows
+    ]
+    return sorted(found, key=lambda e: (e.kind, e.name.lower(), e.iri))
+
+
 def router(reader: StoreReader, templates: Jinja2Templates, settings: Settings) -> APIRouter:
     api = APIRouter()
 
     @api.get("/", response_class=Response)
     async def home(request: Request, format: str | None = None) -> Response:
         graphs = await run_in_threadpool(_summaries, reader)
+        ecosystems = await run_in_threadpool(_ecosystems, reader, settings.base_iri)
         snapshot = reader.snapshot
         document = {
             "base_iri": settings.base_iri,
@@ -68,6 +113,7 @@ def router(reader: StoreReader, templates: Jinja2Templates, settings: Settings) 
             "graphs": [asdict(g) for g in graphs],
             "actors": sum(g.actors for g in graphs),
             "triples": sum(g.triples for g in graphs),
+            "ecosystems": [asdict(e) for e in ecosystems],
         }
         wants = (
             "application/json"

@@ -161,6 +161,21 @@ def test_the_demo_ecosystem_page_shows_its_network_and_the_stewards_members(
             server.url + "/doc/network/creative-ring", headers={"Accept": "text/html"}
         )
         assert [row[0] for row in _table(network.text, "members")] == ["Brussels Creative"]
+        # the home page leads there
+        home = httpx.get(server.url + "/", headers={"Accept": "text/html"}).text
+        assert (
+            f'<a href="/doc/ecosystem/brussels-creative">Brussels Creative</a> '
+            f"(creative ecosystem, {len(members)} members)" in home
+        )
+        assert (
+            '<a href="/doc/network/creative-ring">The Creative Ring</a> '
+            "(network of ecosystems, 1 member ecosystem)" in home
+        )
+        listed = httpx.get(server.url + "/?format=json").json()["ecosystems"]
+        assert [(e["iri"], e["kind"], e["members"]) for e in listed] == [
+            (f"{BASE_IRI}id/ecosystem/brussels-creative", "ecosystem", len(members)),
+            (f"{BASE_IRI}id/network/creative-ring", "network", 1),
+        ]
 
 
 def test_demo_sources_run_ecosystem_first_and_members_alone_are_refused_saying_why(
