@@ -55,11 +55,25 @@ def test_dumps_hold_what_the_store_holds_and_are_served_as_files(
         everything = gzip.decompress(httpx.get(server.url + "/dumps/all.nq.gz").content)
         parsed = list(ox.parse(everything, format=ox.RdfFormat.N_QUADS))
         assert len(parsed) == _count(reader, "GRAPH ?g { ?s ?p ?o }")
+        snapshot = ox.Store.read_only(str(settings.store / "published" / reader.snapshot.name))
+        held = set(snapshot.quads_for_pattern(None, None, None))
+        assert set(parsed) == held
+        # the whole graph merged, in Turtle: the same triples, graph names left out
+        merged = gzip.decompress(httpx.get(server.url + "/dumps/all.ttl.gz").content)
+        assert {q.triple for q in ox.parse(merged, format=ox.RdfFormat.TURTLE)} == {
+            q.triple for q in held
+        }
         # one source graph, in Turtle
         name = load_manifest(steward).name
         turtle = gzip.decompress(httpx.get(f"{server.url}/dumps/{name}.ttl.gz").content)
         triples = list(ox.parse(turtle, format=ox.RdfFormat.TURTLE))
         assert len(triples) == _count(reader, f"GRAPH <{BASE_IRI}graph/{name}> {{ ?s ?p ?o }}")
+        graph = ox.NamedNode(f"{BASE_IRI}graph/{name}")
+        assert {t.triple for t in triples} == {q.triple for q in held if q.graph_name == graph}
+        quads = gzip.decompress(httpx.get(f"{server.url}/dumps/{name}.nq.gz").content)
+        assert set(ox.parse(quads, format=ox.RdfFormat.N_QUADS)) == {
+            q for q in held if q.graph_name == graph
+        }
         # the CSV: one row per organisation
         rows = list(csv.DictReader(io.StringIO(httpx.get(server.url + "/dumps/actors.csv").text)))
         organisations = _count(
