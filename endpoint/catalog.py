@@ -87,19 +87,37 @@ class Source:
     homepage: str | None
 
 
-def _licence(g: Graph, licence: URIRef) -> None:
-    """A licence document typed with the ADMS licence-type vocabulary (DCAT-AP recommends it)."""
-    g.add((licence, RDF.type, DCTERMS.LicenseDocument))
+# Creative Commons deeds (scheme and trailing slash aside) -> the EU licence table, which
+# DCAT-AP recommends and the MQA's "known licence" indicator looks for; only the codes whose
+# IRIs we have seen in published DCAT-AP data. Any other licence is used as the source gives it.
+EU_LICENCES = {
+    "creativecommons.org/licenses/by/4.0": ("CC_BY_4_0", ("Attribution",)),
+    "creativecommons.org/licenses/by-sa/4.0": ("CC_BYSA_4_0", ("Attribution", "ShareAlike")),
+    "creativecommons.org/publicdomain/zero/1.0": ("CC0", ("PublicDomain",)),
+}
+
+
+def _licence(g: Graph, licence: URIRef) -> URIRef:
+    """The licence to cite: the EU licence-table IRI when there is one (with `rdfs:seeAlso` the
+    deed the source named), typed with the ADMS licence-type vocabulary (DCAT-AP recommends
+    it)."""
     iri = str(licence).lower()
-    kinds = []
-    if "creativecommons.org/licenses/by" in iri:
-        kinds.append("Attribution")
-        if "-sa" in iri:
-            kinds.append("ShareAlike")
-    elif "publicdomain" in iri:
-        kinds.append("PublicDomain")
-    for kind in kinds or ["UnknownIPR"]:
-        g.add((licence, DCTERMS.type, URIRef(f"http://purl.org/adms/licencetype/{kind}")))
+    deed = iri.split("://", 1)[-1].removeprefix("www.").rstrip("/").removesuffix("/legalcode")
+    kinds: tuple[str, ...] = ()
+    if deed in EU_LICENCES:
+        code, kinds = EU_LICENCES[deed]
+        document = URIRef(f"{EU}licence/{code}")
+        g.add((document, RDFS.seeAlso, licence))
+    else:
+        document = licence
+        if "creativecommons.org/licenses/by" in iri:
+            kinds = ("Attribution", "ShareAlike") if "-sa" in iri else ("Attribution",)
+        elif "publicdomain" in iri:
+            kinds = ("PublicDomain",)
+    g.add((document, RDF.type, DCTERMS.LicenseDocument))
+    for kind in kinds or ("UnknownIPR",):
+        g.add((document, DCTERMS.type, URIRef(f"http://purl.org/adms/licencetype/{kind}")))
+    return document
 
 
 def _date_time(value: str) -> Literal:
@@ -157,8 +175,7 @@ class Catalog:
         operator = self._operator(g)
         contact = self._contact(g)
         service = URIRef(base + "catalog#sparql")
-        metadata_licence = URIRef("https://creativecommons.org/licenses/by/4.0/")
-        _licence(g, metadata_licence)
+        metadata_licence = _licence(g, URIRef("https://creativecommons.org/licenses/by/4.0/"))
 
         g.add((catalog, RDF.type, DCAT.Catalog))
         g.add((catalog, DCTERMS.title, Literal("creative-graph: creative ecosystems", lang="en")))
@@ -181,11 +198,10 @@ class Catalog:
         for source in sources:
             dataset = URIRef(source.graph)
             datasets.append(dataset)
-            licence = URIRef(source.licence)
+            licence = _licence(g, URIRef(source.licence))
             rights = BNode(f"rights-{source.name}")
             g.add((rights, RDF.type, DCTERMS.RightsStatement))
             g.add((rights, RDFS.label, Literal(source.rights, lang="en")))
-            _licence(g, licence)
             publisher = URIRef(f"{base}id/publisher/{source.name}")
             g.add((publisher, RDF.type, FOAF.Agent))
             g.add((publisher, FOAF.name, Literal(source.publisher)))

@@ -9,7 +9,7 @@ import pytest
 from conftest import BASE_IRI, run_server
 from pyshacl import validate
 from rdflib import Graph, Namespace, URIRef
-from rdflib.namespace import DCTERMS, RDF
+from rdflib.namespace import DCTERMS, RDF, RDFS
 
 import shapes as project_shapes
 from creative_graph import dumps
@@ -134,3 +134,23 @@ def test_a_harvester_following_hydra_pages_gets_every_dataset(catalog_server) ->
         assert totals == {3}
         assert httpx.get(server.url + "/catalog?page=4").status_code == 404
         assert httpx.get(server.url + "/catalog?page=0").status_code == 422
+
+
+def test_licences_come_from_the_eu_licence_table_where_it_has_them(catalog_server) -> None:
+    catalogue = Graph().parse(
+        data=httpx.get(catalog_server.url + "/catalog", headers={"Accept": "text/turtle"}).text,
+        format="turtle",
+    )
+    eu_cc_by = URIRef("http://publications.europa.eu/resource/authority/licence/CC_BY_4_0")
+    deed = URIRef("https://creativecommons.org/licenses/by/4.0/")
+    cited = {
+        licence
+        for distribution in catalogue.subjects(RDF.type, DCAT.Distribution)
+        for licence in catalogue.objects(distribution, DCTERMS.license)
+    }
+    # the steward example is CC BY 4.0; the UrbIS licence has no IRI of its own or in the table
+    assert cited == {eu_cc_by, URIRef(f"{BASE_IRI}id/licence/brussels-culture-poi")}
+    assert (eu_cc_by, RDFS.seeAlso, deed) in catalogue  # the deed the source named
+    assert (eu_cc_by, DCTERMS.type, URIRef("http://purl.org/adms/licencetype/Attribution")) in (
+        catalogue
+    )
