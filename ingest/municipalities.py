@@ -12,6 +12,7 @@ from creative_graph.reference import BRUSSELS_MUNICIPALITIES
 REFERENCE = BRUSSELS_MUNICIPALITIES
 
 Ring = list[tuple[float, float]]
+Box = tuple[float, float, float, float]  # west, south, east, north
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,12 @@ def _inside(lon: float, lat: float, ring: Ring) -> bool:
     return inside
 
 
+def _box(ring: list[list[float]]) -> Box:
+    xs = [point[0] for point in ring]
+    ys = [point[1] for point in ring]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
 class MunicipalityIndex:
     """Municipality polygons loaded once; `locate(lon, lat)` answers None outside all of them."""
 
@@ -40,7 +47,7 @@ class MunicipalityIndex:
         self.path = path
 
     @cached_property
-    def _polygons(self) -> list[tuple[Municipality, list[list[Ring]]]]:
+    def _polygons(self) -> list[tuple[Municipality, list[tuple[Box, list[Ring]]]]]:
         collection = json.loads(self.path.read_text(encoding="utf-8"))
         polygons = []
         for feature in collection["features"]:
@@ -51,7 +58,9 @@ class MunicipalityIndex:
                 if geometry["type"] == "Polygon"
                 else geometry["coordinates"]
             )
-            rings = [[[(x, y) for x, y, *_ in ring] for ring in part] for part in parts]
+            rings = [
+                (_box(part[0]), [[(x, y) for x, y, *_ in ring] for ring in part]) for part in parts
+            ]
             polygons.append(
                 (Municipality(props["refnis"], props["name_fr"], props["name_nl"]), rings)
             )
@@ -59,7 +68,10 @@ class MunicipalityIndex:
 
     def locate(self, lon: float, lat: float) -> Municipality | None:
         for municipality, parts in self._polygons:
-            for outer, *holes in parts:
+            for (west, south, east, north), (outer, *holes) in parts:
+                # most points lie outside most municipalities' boxes: no ray casting for those
+                if not (west <= lon <= east and south <= lat <= north):
+                    continue
                 if _inside(lon, lat, outer) and not any(_inside(lon, lat, h) for h in holes):
                     return municipality
         return None
