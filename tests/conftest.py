@@ -38,14 +38,18 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(store=tmp_path / "store", base_iri=BASE_IRI, sources=tmp_path / "sources")
 
 
+def copy_source(source: Path, target: Path) -> Path:
+    """A writable copy of a source folder at `target`, for tests that change or break it."""
+    shutil.copytree(source, target)
+    for path in target.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return target
+
+
 @pytest.fixture
 def source_copy(tmp_path: Path) -> Path:
     """A writable copy of the demo source, for tests that break or change it."""
-    target = tmp_path / "sources" / "brussels-culture-poi"
-    shutil.copytree(DEMO_SOURCE, target)
-    for path in target.iterdir():
-        path.chmod(0o644)
-    return target
+    return copy_source(DEMO_SOURCE, tmp_path / "sources" / "brussels-culture-poi")
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import BASE_IRI, ROOT
+from conftest import BASE_IRI, ROOT, copy_source
 from rdflib import BNode, URIRef
 from rdflib.namespace import RDF
 from terms import is_declared
@@ -46,11 +45,7 @@ def csv_lines(stem: str, source: Path = SOURCE) -> list[str]:
 
 @pytest.fixture
 def city_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "sources" / "brussels-city-places"
-    shutil.copytree(SOURCE, target)
-    for path in target.iterdir():
-        path.chmod(0o644)
-    return target
+    return copy_source(SOURCE, tmp_path / "sources" / "brussels-city-places")
 
 
 @pytest.fixture(scope="module")

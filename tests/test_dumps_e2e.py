@@ -6,13 +6,12 @@ import csv
 import gzip
 import hashlib
 import io
-import shutil
 from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import BASE_IRI, run_server
+from conftest import BASE_IRI, copy_source, run_server
 
 from creative_graph import dumps
 from creative_graph.store import StoreReader
@@ -31,8 +30,7 @@ def test_dumps_hold_what_the_store_holds_and_are_served_as_files(
     settings, source_copy, validator, tmp_path: Path
 ) -> None:
     ingest_source(load_manifest(source_copy), settings, validator)
-    steward = tmp_path / "steward"
-    shutil.copytree(STEWARD, steward)
+    steward = copy_source(STEWARD, tmp_path / "steward")
     ingest_source(load_manifest(steward), settings, validator)
     files = {f.name: f for f in dumps.write(settings.store)}
     reader = StoreReader(settings.store)

@@ -6,14 +6,13 @@ import csv
 import html
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import BASE_IRI, ROOT, LiveServer, run_server
+from conftest import BASE_IRI, ROOT, LiveServer, copy_source, run_server
 from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
 
@@ -106,8 +105,7 @@ def _turtle(actors: dict[str, str]) -> str:
 def ecosystems(tmp_path_factory: pytest.TempPathFactory, validator) -> Iterator[Ecosystems]:
     base = tmp_path_factory.mktemp("ecosystems")
     settings = Settings(store=base / "store", base_iri=BASE_IRI, sources=base / "sources")
-    steward = base / "steward"
-    shutil.copytree(STEWARD, steward)
+    steward = copy_source(STEWARD, base / "steward")
     assert ingest_source(load_manifest(steward), settings, validator).status == "loaded"
     with (STEWARD / "hubs.csv").open(encoding="utf-8", newline="") as sheet:
         rows = {row["id"]: row for row in csv.DictReader(sheet)}

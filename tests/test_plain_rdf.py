@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import BASE_IRI, ROOT
+from conftest import BASE_IRI, ROOT, copy_source
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import PROV, RDF
 
@@ -38,10 +37,7 @@ _:LABEL3 a time:Instant ; time:inXSDDate "2019-01-01"^^xsd:date .
 
 def rdf_source(tmp_path: Path, name: str, text: str) -> Path:
     """A copy of the example source whose one file holds `text`."""
-    source = tmp_path / "sources" / "example-rdf"
-    shutil.copytree(SOURCE, source)
-    for path in source.iterdir():
-        path.chmod(0o644)
+    source = copy_source(SOURCE, tmp_path / "sources" / "example-rdf")
     (source / FILE.name).write_text(text, encoding="utf-8")
     return source
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import functools
 import re
-import shutil
 from datetime import UTC, datetime
 
 import pyoxigraph as ox
 import pytest
 import yaml
-from conftest import BASE_IRI, ROOT
+from conftest import BASE_IRI, ROOT, copy_source
 from rdflib import Graph, Literal, URIRef
 
 from creative_graph.iris import Iris
@@ -230,10 +229,8 @@ def test_reingest_is_unchanged(rh_store, validator) -> None:
 def test_broken_yaml_fails_naming_file_and_line_and_changes_nothing(
     rh_store, validator, tmp_path
 ) -> None:
-    copy = tmp_path / "reinherit-bestpractices"
-    shutil.copytree(SOURCE, copy)
+    copy = copy_source(SOURCE, tmp_path / "reinherit-bestpractices")
     broken = copy / "bestpractices" / DUBLIN
-    broken.chmod(0o644)
     lines = broken.read_text(encoding="utf-8").splitlines()
     number = lines.index("theme: Technology") + 1
     lines[number - 1] = "theme: Technology: Other"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import BASE_IRI, run_server
+from conftest import BASE_IRI, ROOT, copy_source, run_server
 from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
 
@@ -84,13 +84,11 @@ def test_merged_iri_redirects_to_its_survivor(settings) -> None:
 
 
 def _steward_store(settings, validator, tmp_path, rename: dict[str, str] | None = None):
-    import shutil
 
     from ingest.manifest import load_manifest
     from ingest.pipeline import ingest_source
 
-    source = tmp_path / "steward"
-    shutil.copytree(Path(__file__).parents[1] / "data" / "sources" / "steward-example", source)
+    source = copy_source(ROOT / "data" / "sources" / "steward-example", tmp_path / "steward")
     for old, new in (rename or {}).items():
         sheet = source / "hubs.csv"
         sheet.write_text(sheet.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import BASE_IRI, ROOT
+from conftest import BASE_IRI, ROOT, copy_source
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 from terms import is_declared
@@ -45,11 +44,7 @@ def example_rows() -> list[dict[str, str]]:
 
 @pytest.fixture
 def steward_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "sources" / "steward-example"
-    shutil.copytree(SOURCE, target)
-    for path in target.iterdir():
-        path.chmod(0o644)
-    return target
+    return copy_source(SOURCE, tmp_path / "sources" / "steward-example")
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +132,7 @@ def test_address_links_municipality_from_postcode_or_name(steward_store) -> None
 
 
 def test_postcode_shared_by_two_municipalities_uses_the_name(tmp_path: Path) -> None:
-    source = tmp_path / "s"
-    shutil.copytree(SOURCE, source)
+    source = copy_source(SOURCE, tmp_path / "s")
     write_csv(source, [
         {"id": "x", "name_fr": "Atelier X", "type": "studio", "postcode": "1050", "municipality": "Elsene",
          "street": "Rue du Page / Edelknaapstraat", "enterprise_number": "BE 0876.543.270"},
@@ -212,8 +206,7 @@ def test_skip_invalid_drops_the_bad_rows_with_every_node_they_minted(
 
 
 def test_unknown_reference_and_bad_cells_are_located_violations(tmp_path: Path) -> None:
-    source = tmp_path / "s"
-    shutil.copytree(SOURCE, source)
+    source = copy_source(SOURCE, tmp_path / "s")
     write_csv(source, [
         {"id": "a", "name_en": "A", "type": "hub", "member_of": "b;zz", "website": "www.a.be"},
         {"id": "b", "name_en": "B", "type": "network", "partner_of": "b", "longitude": "50.85", "latitude": "4.35"},
@@ -248,8 +241,7 @@ ECOSYSTEM = "id/ecosystem/brussels-creative"  # the demo's, from data/sources/ex
 
 
 def test_a_relation_may_name_an_iri_absolute_or_of_this_instance(tmp_path: Path) -> None:
-    source = tmp_path / "s"
-    shutil.copytree(SOURCE, source)
+    source = copy_source(SOURCE, tmp_path / "s")
     elsewhere = "https://other.example/org/1"
     write_csv(source, [
         {"id": "a", "name_en": "A", "type": "hub", "member_of": f"{ECOSYSTEM};{elsewhere}",
@@ -299,8 +291,7 @@ def test_a_relation_may_name_an_iri_absolute_or_of_this_instance(tmp_path: Path)
 def test_a_relation_that_is_neither_a_row_id_nor_an_iri_is_a_located_violation(
     tmp_path: Path, value: str, message: str
 ) -> None:
-    source = tmp_path / "s"
-    shutil.copytree(SOURCE, source)
+    source = copy_source(SOURCE, tmp_path / "s")
     write_csv(source, [
         {"id": "a", "name_en": "A", "type": "hub"},
         {"id": "b", "name_en": "B", "type": "hub", "member_of": f"a;{value}"},
@@ -322,8 +313,7 @@ def test_a_relation_that_is_neither_a_row_id_nor_an_iri_is_a_located_violation(
 def test_a_relation_to_an_iri_loads_only_once_the_store_holds_an_organisation_there(
     tmp_path: Path, settings: Settings, validator
 ) -> None:
-    source = tmp_path / "s"
-    shutil.copytree(SOURCE, source)
+    source = copy_source(SOURCE, tmp_path / "s")
     write_csv(source, [{"id": "a", "name_en": "A", "type": "hub", "member_of": ECOSYSTEM}])
     # Before the ecosystem is loaded: refused, located, saying what is missing and what to do.
     early = ingest_source(load_manifest(source), settings, validator)
@@ -365,8 +355,7 @@ def mapped_key(row_id: str) -> str:
 
 
 def test_iris_follow_the_id_not_the_row_order(tmp_path: Path) -> None:
-    source = tmp_path / "s"
-    shutil.copytree(SOURCE, source)
+    source = copy_source(SOURCE, tmp_path / "s")
     first = map_source(load_manifest(source), Iris(BASE_IRI))
     rows = example_rows()
     write_csv(source, list(reversed(rows)))
@@ -390,8 +379,7 @@ def test_iris_follow_the_id_not_the_row_order(tmp_path: Path) -> None:
 def test_malformed_files_are_source_errors_with_line(
     tmp_path: Path, content: str, line: int, message: str
 ) -> None:
-    source = tmp_path / "s"
-    shutil.copytree(SOURCE, source)
+    source = copy_source(SOURCE, tmp_path / "s")
     (source / "hubs.csv").write_bytes(content.encode("latin-1"))
     with pytest.raises(SourceError) as caught:
         map_source(load_manifest(source), Iris(BASE_IRI))
@@ -402,8 +390,7 @@ def test_malformed_files_are_source_errors_with_line(
 
 
 def test_spreadsheet_leftovers_are_accepted(tmp_path: Path) -> None:
-    source = tmp_path / "s"
-    shutil.copytree(SOURCE, source)
+    source = copy_source(SOURCE, tmp_path / "s")
     text = "\ufeffID,Name_EN,Type,,\r\na,A,hub,,\r\n,,,,\r\n\r\nb,B,Hub,,\r\n"
     (source / "hubs.csv").write_text(text, encoding="utf-8")
     mapped = map_source(load_manifest(source), Iris(BASE_IRI))
@@ -443,8 +430,7 @@ def test_street_language(street: str, language: str) -> None:
 
 
 def test_rows_are_numbered_by_line_and_ids_are_unique_across_files(tmp_path: Path) -> None:
-    source = tmp_path / "s"
-    shutil.copytree(SOURCE, source)
+    source = copy_source(SOURCE, tmp_path / "s")
     manifest = (source / "source.toml").read_text(encoding="utf-8")
     (source / "source.toml").write_text(
         manifest.replace('files = ["hubs.csv"]', 'files = ["hubs.csv", "more.csv"]'),

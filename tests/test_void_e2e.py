@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import BASE_IRI, run_server
+from conftest import BASE_IRI, copy_source, run_server
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, VOID
 
@@ -66,8 +65,7 @@ def test_void_counts_what_sparql_counts_and_follows_ingests(
         assert void.value(first, VOID.classes).toPython() == len(partitions)
 
         # another source arrives: the description follows the new snapshot
-        second_source = tmp_path / "steward"
-        shutil.copytree(STEWARD, second_source)
+        second_source = copy_source(STEWARD, tmp_path / "steward")
         ingest_source(load_manifest(second_source), settings, validator)
         second = URIRef(f"{BASE_IRI}graph/{load_manifest(second_source).name}")
         after = _void(server.url)
