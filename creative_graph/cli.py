@@ -383,6 +383,8 @@ def serve(
         host=host or settings.host,
         port=settings.port if port is None else port,
         log_level=settings.log_level.lower(),
+        # uvicorn formats each access line before its logger drops it: only when it is shown
+        access_log=settings.log_level.lower() in ("trace", "debug", "info"),
     )
 
 

@@ -139,6 +139,34 @@ class _CappedBuffer(io.RawIOBase):
         return b"".join(self.parts)
 
 
+class _Pointer:
+    """`PUBLISHED` as read, kept open: one `fstat` then says whether it may have changed.
+
+    A publish writes a new file and renames it over the old one, which leaves the open one
+    with no link; while it is open its inode cannot be reused, so no later file can pass for
+    it. Time and size also change on a write in place.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            status = os.fstat(self._fd)  # before reading: a later write shows as a change
+            self._seen = (status.st_mtime_ns, status.st_size)
+            self.stamp = status.st_mtime_ns
+            self.name = os.read(self._fd, 4096).decode("utf-8").strip()
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    def unchanged(self) -> bool:
+        status = os.fstat(self._fd)
+        return status.st_nlink > 0 and (status.st_mtime_ns, status.st_size) == self._seen
+
+    def __del__(self) -> None:
+        with contextlib.suppress(AttributeError, OSError):
+            os.close(self._fd)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """The published state a reader currently serves."""
@@ -418,6 +446,7 @@ class StoreReader:
         self._lock = threading.Lock()
         self._snapshot = Snapshot(None, None)
         self._store: ox.Store = ox.Store()  # empty until something is published
+        self._pointer: _Pointer | None = None  # PUBLISHED as read for `_snapshot`
 
     def latest(self) -> str | None:
         """The snapshot `PUBLISHED` names now (None before the first publish)."""
@@ -428,6 +457,9 @@ class StoreReader:
 
     def is_current(self) -> bool:
         """Whether the reader already serves the latest published snapshot."""
+        with self._lock:
+            if self._pointer is not None and self._pointer.unchanged():
+                return True
         return self.latest() == self._snapshot.name
 
     def _open(self, name: str) -> ox.Store:
@@ -444,15 +476,17 @@ class StoreReader:
         return store
 
     def _current(self) -> tuple[Snapshot, ox.Store]:
-        pointer = self.directory / POINTER
-        try:
-            # the name itself, not the file's time: two writes within the clock's resolution
-            # would otherwise look like one
-            name = pointer.read_text(encoding="utf-8").strip()
-            stamp = pointer.stat().st_mtime_ns
-        except FileNotFoundError:
-            name = None
         with self._lock:
+            if self._pointer is not None and self._pointer.unchanged():
+                return self._snapshot, self._store  # one fstat, not a read, per query
+            pointer = self.directory / POINTER
+            try:
+                # the name itself, not the file's time: two writes within the clock's
+                # resolution would otherwise look like one
+                watched: _Pointer | None = _Pointer(pointer)
+                name, stamp = watched.name, watched.stamp
+            except FileNotFoundError:
+                watched, name = None, None
             if name is not None and name != self._snapshot.name:
                 for _ in range(3):
                     try:
@@ -472,6 +506,9 @@ class StoreReader:
                 self._store = store
                 self._snapshot = Snapshot(name, datetime.fromtimestamp(stamp / 1e9, UTC))
                 log.info("serving snapshot %s", name)
+            # watched only once what it names is served (a failed open is retried next time)
+            if watched is not None and watched.name == self._snapshot.name:
+                self._pointer = watched
             return self._snapshot, self._store
 
     @property

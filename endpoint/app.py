@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from rdflib import Graph
+from starlette.types import Receive, Scope, Send
 
 from creative_graph import __version__
 from creative_graph.iris import Iris
@@ -35,6 +36,7 @@ from endpoint import (
     void,
 )
 from endpoint.result_cache import CachedPool
+from endpoint.sparql_fast import SparqlFastPath
 from endpoint.workers import QueryPool, resident_bytes
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         pool.close()  # worker processes are daemons too: they end with the server anyway
 
-    app = FastAPI(
+    app = Application(
         lifespan=lifespan,
         title="creative-graph",
         version=__version__,
@@ -78,6 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    answers = sparql.QueryAnswers(reader, pool, settings)
+    app.sparql_queries = SparqlFastPath(
+        app.framework, answers, settings.max_body_bytes, vary_origin=bool(settings.cors_origins)
+    )
     if settings.cors_origins:
         # reads are public, so any page may run queries from a browser (YASGUI elsewhere,
         # notebooks); no credentials are ever allowed and `Authorization` is not an allowed
@@ -100,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(home.router(reader, templates, settings))
     app.state.query_pool = pool
     writes = _writes(settings)
-    app.include_router(sparql.router(reader, pool, templates, settings, writes))
+    app.include_router(sparql.router(reader, answers, templates, settings, writes))
     app.include_router(graph_store.router(reader, settings, writes))
     app.include_router(vocabulary.router(templates))
     app.include_router(resources.router(reader, templates, settings))
@@ -134,6 +140,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return PlainTextResponse(f"The store is unavailable: {error}\n", status_code=503)
 
     return app
+
+
+class Application(FastAPI):
+    """FastAPI, with SPARQL query requests answered in front of it (`endpoint.sparql_fast`)."""
+
+    sparql_queries: SparqlFastPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.sparql_queries is not None and scope["type"] == "http":
+            await self.sparql_queries(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def framework(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Everything the fast path does not answer: FastAPI's middleware and routes."""
+        await super().__call__(scope, receive, send)
 
 
 def _writes(settings: Settings) -> Writes | None:

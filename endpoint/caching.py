@@ -7,23 +7,32 @@ representations (`Vary: Accept`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 
 from fastapi import Request
 from fastapi.responses import Response
 
 from creative_graph.store import Snapshot
 
+KEPT_ON_304 = ("ETag", "Last-Modified", "Cache-Control", "Vary")
+
 
 def validators(snapshot: Snapshot, media_type: str) -> dict[str, str]:
+    return dict(_validators(snapshot, media_type))  # a copy: callers add to it
+
+
+@lru_cache(maxsize=256)  # the same few per snapshot, asked for on every request
+def _validators(snapshot: Snapshot, media_type: str) -> tuple[tuple[str, str], ...]:
     if snapshot.name is None or snapshot.modified is None:
-        return {}
-    return {
-        "ETag": f'W/"{snapshot.name}:{media_type.split(";")[0].strip()}"',
-        "Last-Modified": format_datetime(snapshot.modified.replace(microsecond=0), usegmt=True),
+        return ()
+    return (
+        ("ETag", f'W/"{snapshot.name}:{media_type.split(";")[0].strip()}"'),
+        ("Last-Modified", format_datetime(snapshot.modified.replace(microsecond=0), usegmt=True)),
         # may be stored, but must be revalidated: a new ingest can land at any moment
-        "Cache-Control": "no-cache",
-    }
+        ("Cache-Control", "no-cache"),
+    )
 
 
 def _matches(header: str, etag: str) -> bool:
@@ -31,25 +40,29 @@ def _matches(header: str, etag: str) -> bool:
     return "*" in candidates or etag.removeprefix("W/") in candidates
 
 
-def not_modified(request: Request, headers: dict[str, str]) -> Response | None:
-    """A 304 when the client's copy is current (RFC 9110 §13.1: If-None-Match wins)."""
+def fresh(request_headers: Mapping[str, str], headers: dict[str, str]) -> dict[str, str] | None:
+    """The headers of a 304 when the client's copy is current (RFC 9110 §13.1: If-None-Match
+    wins), else None. `request_headers` are looked up by lower-case name."""
     etag = headers.get("ETag")
     if etag is None:
         return None
-    if_none_match = request.headers.get("if-none-match")
+    if_none_match = request_headers.get("if-none-match")
     if if_none_match is not None:
-        fresh = _matches(if_none_match, etag)
+        current = _matches(if_none_match, etag)
     else:
-        since = request.headers.get("if-modified-since")
+        since = request_headers.get("if-modified-since")
         try:
-            fresh = since is not None and parsedate_to_datetime(since) >= parsedate_to_datetime(
+            current = since is not None and parsedate_to_datetime(since) >= parsedate_to_datetime(
                 headers["Last-Modified"]
             )
         except (TypeError, ValueError):
-            fresh = False
-    if not fresh:
+            current = False
+    if not current:
         return None
-    kept = {
-        k: v for k, v in headers.items() if k in ("ETag", "Last-Modified", "Cache-Control", "Vary")
-    }
-    return Response(status_code=304, headers=kept)
+    return {k: v for k, v in headers.items() if k in KEPT_ON_304}
+
+
+def not_modified(request: Request, headers: dict[str, str]) -> Response | None:
+    """A 304 when the client's copy is current (RFC 9110 §13.1: If-None-Match wins)."""
+    kept = fresh(request.headers, headers)
+    return None if kept is None else Response(status_code=304, headers=kept)

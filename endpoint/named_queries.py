@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from rdflib.namespace import SKOS
 
@@ -211,7 +210,7 @@ def _endpoint(named: NamedQuery, reader: StoreReader, pool: QueryRunner, setting
             "substitutions": substitutions,
         }
         try:
-            output = await run_in_threadpool(pool.run, job)
+            output = await pool.arun(job)
         except (QueryTimeout, ServerBusy) as error:
             return PlainTextResponse(f"{error}\n", status_code=503, headers={"Retry-After": "5"})
         except ResultTooLarge as error:

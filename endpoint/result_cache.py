@@ -4,6 +4,9 @@ A published snapshot never changes, so a result stored under its name can never 
 ingest publishes a new snapshot, whose name no cached entry carries. Repeated queries (map
 pages, harvesters, named queries) are then answered without running them again. The cache
 holds at most `max_bytes` of serialised results, least recently used first out.
+
+A lookup is a dictionary access under a lock, cheap enough for the event loop; a miss waits
+for a worker (`acompute` on the event loop, `compute` in a thread).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any
 from creative_graph.store import QueryOutput, StoreReader
 from endpoint.workers import QueryPool
 
+Key = tuple[str, str]  # the snapshot's name, the request as canonical JSON
+
 
 class CachedPool:
     """`QueryPool.run` with a result cache in front of it (same contract)."""
@@ -25,35 +30,62 @@ class CachedPool:
         self.pool = pool
         self.reader = reader
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple[str, str], QueryOutput] = OrderedDict()
+        self._entries: OrderedDict[Key, QueryOutput] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
-    def run(self, request: dict[str, Any]) -> QueryOutput | str:
+    def key(self, request: dict[str, Any]) -> Key | None:
+        """Where the request's answer is kept, on the snapshot published now; None when
+        nothing is published or the cache is off."""
         snapshot = self.reader.snapshot.name
-        key = (snapshot or "", json.dumps(request, sort_keys=True))
-        if snapshot and self.max_bytes:
-            with self._lock:
-                found = self._entries.get(key)
-                if found is not None:
-                    self._entries.move_to_end(key)
-                    return replace(found, cached=True)
-        output = self.pool.run(request)
+        if not snapshot or not self.max_bytes:
+            return None
+        return snapshot, json.dumps(request, sort_keys=True)
+
+    def lookup(self, key: Key | None) -> QueryOutput | None:
+        if key is None:
+            return None
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            self._entries.move_to_end(key)
+            return found
+
+    def compute(self, key: Key | None, request: dict[str, Any]) -> QueryOutput | str:
+        """Run the request on a worker and keep its answer under `key` (blocks: a thread)."""
+        return self._keep(key, self.pool.run(request))
+
+    async def acompute(self, key: Key | None, request: dict[str, Any]) -> QueryOutput | str:
+        """`compute` on the event loop."""
+        return self._keep(key, await self.pool.arun(request))
+
+    def _keep(self, key: Key | None, output: QueryOutput | str) -> QueryOutput | str:
         # stored only under the snapshot the worker really read
         if (
-            isinstance(output, QueryOutput)
-            and snapshot
-            and output.snapshot.name == snapshot
+            key is not None
+            and isinstance(output, QueryOutput)
+            and output.snapshot.name == key[0]
             and len(output.body) <= self.max_bytes // 4
         ):
             with self._lock:
                 if key not in self._entries:
-                    self._entries[key] = output
+                    self._entries[key] = replace(output, cached=True)  # as it will be served
                     self._size += len(output.body)
                     while self._size > self.max_bytes:
                         _, evicted = self._entries.popitem(last=False)
                         self._size -= len(evicted.body)
         return output
+
+    def run(self, request: dict[str, Any]) -> QueryOutput | str:
+        key = self.key(request)
+        found = self.lookup(key)
+        return found if found is not None else self.compute(key, request)
+
+    async def arun(self, request: dict[str, Any]) -> QueryOutput | str:
+        key = self.key(request)
+        found = self.lookup(key)
+        return found if found is not None else await self.acompute(key, request)
 
     def close(self) -> None:
         self.pool.close()

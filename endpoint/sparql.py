@@ -6,12 +6,19 @@ Updates (POST form `update=` or POST `application/sparql-update`) go to
 The result format is negotiated from `Accept` (or forced with `format=`) once the query kind
 is known: SELECT/ASK in SPARQL JSON, XML, CSV or TSV; CONSTRUCT/DESCRIBE in Turtle,
 N-Triples, JSON-LD or RDF/XML. Without `default-graph-uri`, the default graph is the union
-of all named graphs. Queries run in a worker thread that also serialises the results.
+of all named graphs. Queries run in worker processes that also serialise the results
+(`endpoint.workers`), behind a result cache (`endpoint.result_cache`).
+
+`QueryAnswers` answers query requests without the framework's objects, so that the route and
+the fast path in front of the framework (`endpoint.sparql_fast`) give the same answers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -19,19 +26,21 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.templating import Jinja2Templates
-from starlette.concurrency import run_in_threadpool
 
 from creative_graph.namespaces import sparql_prefixes
 from creative_graph.settings import Settings
-from creative_graph.store import QueryOutput, ResultTooLarge, StoreReader
+from creative_graph.store import QueryOutput, ResultTooLarge, StoreError, StoreReader
 from creative_graph.writes import Writes
 from endpoint import service_description, sparql_update
-from endpoint.caching import not_modified, validators
+from endpoint.caching import fresh, validators
 from endpoint.federation import refused_services
 from endpoint.named_queries import load_queries
 from endpoint.negotiation import choose
 from endpoint.representations import json_for_html
-from endpoint.workers import QueryRunner, QueryTimeout, ServerBusy, WorkerFailed
+from endpoint.result_cache import CachedPool
+from endpoint.workers import QueryTimeout, ServerBusy, WorkerFailed
+
+log = logging.getLogger(__name__)
 
 SOLUTION_FORMATS: dict[str, ox.QueryResultsFormat] = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -61,6 +70,8 @@ FORMAT_NAMES = {
     "jsonld": "application/ld+json",
     "rdfxml": "application/rdf+xml",
 }
+SOLUTION_TYPES = list(SOLUTION_FORMATS)
+GRAPH_TYPES = list(GRAPH_FORMATS)
 SD_FORMATS = {
     "text/turtle": "turtle",
     "application/ld+json": "json-ld",
@@ -89,7 +100,7 @@ class ProtocolError(Exception):
         self.message = message
 
 
-def _single(params: list[tuple[str, str]], name: str) -> str | None:
+def single_parameter(params: list[tuple[str, str]], name: str) -> str | None:
     values = [value for key, value in params if key == name]
     if len(values) > 1:
         raise ProtocolError(
@@ -113,20 +124,33 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 async def _protocol_parameters(request: Request, limit: int) -> list[tuple[str, str]]:
     """All protocol parameters of a request: the URL's, plus a form body's or a direct query."""
-    params = list(parse_qsl(request.url.query, keep_blank_values=True))
-    if request.method != "POST":
-        return params
-    media_type, _, parameters = request.headers.get("content-type", "").partition(";")
-    content_type = media_type.strip().lower()
-    charset = _charset(parameters)
+    content_type = request.headers.get("content-type", "")
+    if request.method == "POST":
+        check_charset(content_type)
+        body = await read_body(request, limit)
+    else:
+        body = b""
+    return parameters(request.method, request.url.query, content_type, body)
+
+
+def check_charset(content_type: str) -> None:
+    """Refuse (415) a body in another charset than UTF-8, before reading it."""
+    charset = _charset(content_type.partition(";")[2])
     if charset not in (None, "utf-8", "utf8"):
         raise ProtocolError(415, f"send the request body in UTF-8, not {charset}")
-    body = await read_body(request, limit)
+
+
+def parameters(
+    method: str, query_string: str, content_type: str, body: bytes
+) -> list[tuple[str, str]]:
+    """The protocol parameters of a request whose body (`check_charset`-ed) has been read."""
+    params = list(_decoded(query_string))
+    if method != "POST":
+        return params
+    content_type = content_type.partition(";")[0].strip().lower()
     if content_type == FORM_TYPE:
         try:
-            return params + parse_qsl(
-                body.decode("utf-8"), keep_blank_values=True, strict_parsing=False
-            )
+            return params + list(_decoded(body.decode("utf-8")))
         except UnicodeDecodeError as error:
             raise ProtocolError(400, "the form body is not UTF-8") from error
     direct = {QUERY_TYPE: "query", UPDATE_TYPE: "update"}.get(content_type)
@@ -146,6 +170,22 @@ async def _protocol_parameters(request: Request, limit: int) -> list[tuple[str, 
     )
 
 
+def _decoded(form: str) -> tuple[tuple[str, str], ...]:
+    """`name=value&...` decoded; a small form seen lately is decoded once."""
+    return _decoded_small(form) if len(form) <= 8192 else _parse_form(form)
+
+
+# percent-decoding a query costs more (in Python) than answering it from the result cache;
+# 256 forms of at most 8 KiB keep the memo to a few MB
+@lru_cache(maxsize=256)
+def _decoded_small(form: str) -> tuple[tuple[str, str], ...]:
+    return _parse_form(form)
+
+
+def _parse_form(form: str) -> tuple[tuple[str, str], ...]:
+    return tuple(parse_qsl(form, keep_blank_values=True))
+
+
 def _charset(parameters: str) -> str | None:
     for parameter in parameters.split(";"):
         name, _, value = parameter.partition("=")
@@ -154,9 +194,11 @@ def _charset(parameters: str) -> str | None:
     return None
 
 
-def _formats(request: Request, params: list[tuple[str, str]]) -> tuple[str | None, str | None]:
+def _formats(
+    headers: Mapping[str, str], params: list[tuple[str, str]]
+) -> tuple[str | None, str | None]:
     """Best media type for solutions and for graphs, from `format=` or else `Accept`."""
-    forced = _single(params, "format")
+    forced = single_parameter(params, "format")
     if forced is not None:
         media_type = FORMAT_NAMES.get(forced.lower(), forced.lower())
         if media_type not in SOLUTION_FORMATS and media_type not in GRAPH_FORMATS:
@@ -167,8 +209,12 @@ def _formats(request: Request, params: list[tuple[str, str]]) -> tuple[str | Non
             media_type if media_type in SOLUTION_FORMATS else None,
             media_type if media_type in GRAPH_FORMATS else None,
         )
-    accept = request.headers.get("accept")
-    return choose(accept, list(SOLUTION_FORMATS)), choose(accept, list(GRAPH_FORMATS))
+    return _negotiated(headers.get("accept"))
+
+
+@lru_cache(maxsize=256)  # clients send the same few Accept headers again and again
+def _negotiated(accept: str | None) -> tuple[str | None, str | None]:
+    return choose(accept, SOLUTION_TYPES), choose(accept, GRAPH_TYPES)
 
 
 def with_charset(media_type: str) -> str:
@@ -178,15 +224,134 @@ def with_charset(media_type: str) -> str:
     return f"{media_type}; charset=utf-8" if textual else media_type
 
 
+@dataclass(frozen=True)
+class Reply:
+    """An answer without the framework: the route makes a Response of it, the fast path sends
+    it as it is."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes = b""
+
+
+def text_reply(status: int, message: str, headers: dict[str, str] | None = None) -> Reply:
+    """What a PlainTextResponse of `message` sends."""
+    return Reply(
+        status, {"Content-Type": "text/plain; charset=utf-8", **(headers or {})}, message.encode()
+    )
+
+
+def response(reply: Reply) -> Response:
+    return Response(reply.body, status_code=reply.status, headers=reply.headers)
+
+
+class QueryAnswers:
+    """Answers SPARQL query requests (not updates, not the page): the one implementation of
+    the route and of the fast path.
+
+    A repeated query is answered from the result cache; a miss waits for a worker. Both on the
+    event loop: no thread hand-off.
+    """
+
+    def __init__(self, reader: StoreReader, pool: CachedPool, settings: Settings) -> None:
+        self.reader = reader
+        self.pool = pool
+        self.settings = settings
+        self.allowlist = frozenset(settings.service_allowlist)
+        self.base_iri = settings.base_iri + "sparql"
+
+    async def answer(
+        self, method: str, query: str, params: list[tuple[str, str]], headers: Mapping[str, str]
+    ) -> Reply:
+        """The reply to `query`; `headers` are the request's, looked up by lower-case name."""
+        try:
+            return await self._answer(method, query, params, headers)
+        except ProtocolError as error:
+            return text_reply(error.status, error.message + "\n")
+        except (QueryTimeout, ServerBusy) as error:
+            return text_reply(503, f"{error}\n", {"Retry-After": "5"})
+        except ResultTooLarge as error:
+            return text_reply(
+                403,
+                f"Refused: {error}; ask for fewer rows (LIMIT, OFFSET) or fewer variables\n",
+            )
+        except WorkerFailed as error:
+            return text_reply(500, f"{error}\n")
+        except SyntaxError as error:
+            return text_reply(400, f"Malformed query: {error}\n")
+        except (StoreError, OSError) as error:  # what the app's handler answers elsewhere
+            log.error("store error on /sparql: %s", error)
+            return text_reply(503, f"The store is unavailable: {error}\n")
+
+    async def _answer(
+        self, method: str, query: str, params: list[tuple[str, str]], headers: Mapping[str, str]
+    ) -> Reply:
+        try:
+            solutions_type, graph_type = _formats(headers, params)
+        except ProtocolError as error:
+            self._check_services(query)  # refusing SERVICE comes first
+            raise error
+        request = {
+            "query": query,
+            "results": SOLUTION_FORMATS[solutions_type].media_type if solutions_type else None,
+            "graph": GRAPH_FORMATS[graph_type].media_type if graph_type else None,
+            "default_graphs": [v for k, v in params if k == "default-graph-uri"],
+            "named_graphs": [v for k, v in params if k == "named-graph-uri"],
+            # relative IRIs in a query resolve against the endpoint (SPARQL 1.1 Protocol 2.1.4)
+            "base_iri": self.base_iri,
+            "max_result_bytes": self.settings.max_result_bytes,
+            "max_result_rows": self.settings.max_result_rows,
+        }
+        key = self.pool.key(request)
+        output: QueryOutput | str | None = self.pool.lookup(key)
+        if output is None:
+            # a cached answer passed this check when it was computed (same text, same list)
+            self._check_services(query)
+        cacheable = method in ("GET", "HEAD")
+        if cacheable:
+            snapshot = self.reader.snapshot
+            for candidate in filter(None, (solutions_type, graph_type)):
+                unchanged = fresh(headers, validators(snapshot, candidate) | {"Vary": "Accept"})
+                if unchanged is not None:
+                    return Reply(304, unchanged)
+        if output is None:
+            output = await self.pool.acompute(key, request)
+        if not isinstance(output, QueryOutput):
+            offered = SOLUTION_FORMATS if output != "graph" else GRAPH_FORMATS
+            return text_reply(
+                406,
+                f"Cannot answer a {output} result in any type you accept; available: "
+                f"{', '.join(offered)}\n",
+            )
+        media_type = solutions_type if output.kind != "graph" else graph_type
+        assert media_type is not None
+        reply_headers = {
+            "Content-Type": with_charset(media_type),
+            "Vary": "Accept",
+            "X-Cache": "hit" if output.cached else "miss",
+        }
+        if cacheable:
+            reply_headers |= validators(output.snapshot, media_type)
+        return Reply(200, reply_headers, output.body)
+
+    def _check_services(self, query: str) -> None:
+        refused = refused_services(query, self.allowlist)
+        if refused:
+            raise ProtocolError(
+                403,
+                "federated queries are only allowed to the operator's allow-list; "
+                f"refused SERVICE {', '.join(refused)}",
+            )
+
+
 def router(
     reader: StoreReader,
-    pool: QueryRunner,
+    answers: QueryAnswers,
     templates: Jinja2Templates,
     settings: Settings,
     writes: Writes | None = None,
 ) -> APIRouter:
     api = APIRouter()
-    allowlist = frozenset(settings.service_allowlist)
 
     def description(request: Request) -> Response:
         """The Service Description, for clients that GET the endpoint without a query."""
@@ -226,8 +391,8 @@ def router(
     async def answer(request: Request) -> Response:
         try:
             params = await _protocol_parameters(request, settings.max_body_bytes)
-            query = _single(params, "query")
-            update = _single(params, "update")
+            query = single_parameter(params, "query")
+            update = single_parameter(params, "update")
             if query is not None and update is not None:
                 raise ProtocolError(400, "send a query or an update, not both")
             if update is not None:
@@ -238,61 +403,9 @@ def router(
                 if choose(request.headers.get("accept"), ["text/html"]) == "text/html":
                     return query_page(request)
                 return description(request)
-            refused = refused_services(query, allowlist)
-            if refused:
-                raise ProtocolError(
-                    403,
-                    "federated queries are only allowed to the operator's allow-list; "
-                    f"refused SERVICE {', '.join(refused)}",
-                )
-            solutions_type, graph_type = _formats(request, params)
-            cacheable = request.method in ("GET", "HEAD")
-            if cacheable:
-                snapshot = reader.snapshot
-                for candidate in filter(None, (solutions_type, graph_type)):
-                    unchanged = not_modified(
-                        request, validators(snapshot, candidate) | {"Vary": "Accept"}
-                    )
-                    if unchanged is not None:
-                        return unchanged
-            request_for_worker = {
-                "query": query,
-                "results": SOLUTION_FORMATS[solutions_type].media_type if solutions_type else None,
-                "graph": GRAPH_FORMATS[graph_type].media_type if graph_type else None,
-                "default_graphs": [v for k, v in params if k == "default-graph-uri"],
-                "named_graphs": [v for k, v in params if k == "named-graph-uri"],
-                # relative IRIs in a query resolve against the endpoint (SPARQL 1.1 Protocol 2.1.4)
-                "base_iri": settings.base_iri + "sparql",
-                "max_result_bytes": settings.max_result_bytes,
-                "max_result_rows": settings.max_result_rows,
-            }
-            output = await run_in_threadpool(pool.run, request_for_worker)
         except ProtocolError as error:
             return PlainTextResponse(error.message + "\n", status_code=error.status)
-        except (QueryTimeout, ServerBusy) as error:
-            return PlainTextResponse(f"{error}\n", status_code=503, headers={"Retry-After": "5"})
-        except ResultTooLarge as error:
-            return PlainTextResponse(
-                f"Refused: {error}; ask for fewer rows (LIMIT, OFFSET) or fewer variables\n",
-                status_code=403,
-            )
-        except WorkerFailed as error:
-            return PlainTextResponse(f"{error}\n", status_code=500)
-        except SyntaxError as error:
-            return PlainTextResponse(f"Malformed query: {error}\n", status_code=400)
-        if not isinstance(output, QueryOutput):
-            offered = SOLUTION_FORMATS if output != "graph" else GRAPH_FORMATS
-            return PlainTextResponse(
-                f"Cannot answer a {output} result in any type you accept; available: "
-                f"{', '.join(offered)}\n",
-                status_code=406,
-            )
-        media_type = solutions_type if output.kind != "graph" else graph_type
-        assert media_type is not None
-        headers = {"Vary": "Accept", "X-Cache": "hit" if output.cached else "miss"}
-        if cacheable:
-            headers |= validators(output.snapshot, media_type)
-        return Response(output.body, media_type=with_charset(media_type), headers=headers)
+        return response(await answers.answer(request.method, query, params, request.headers))
 
     route_each_method(api, "/sparql", answer, ("GET", "POST", "HEAD"), "sparql")
     api.add_api_route(

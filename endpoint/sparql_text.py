@@ -52,20 +52,29 @@ def tokens(text: str) -> Iterator[Token]:
 
 def targets_of(text: str, keyword: str) -> list[tuple[str, bool]]:
     """What follows each `keyword [SILENT]`: (the IRI without brackets, True) or (token, False)."""
-    found = list(tokens(text))
+    # A keyword token upper-cased is the keyword, so the text upper-cased (character by
+    # character) holds it: most queries never name it, and are not tokenised (every query
+    # is checked for SERVICE on every request)
+    if keyword not in text.upper():
+        return []
+    found = [
+        (match.lastgroup, match.group())
+        for match in _TOKEN.finditer(text)
+        if match.lastgroup not in ("comment", None)
+    ]
     targets = []
-    for index, token in enumerate(found):
-        if token.keyword != keyword:
+    for index, (kind, value) in enumerate(found):
+        if kind != "word" or value.upper() != keyword:
             continue
         following = found[index + 1 : index + 3]
-        if following and following[0].keyword == "SILENT":
+        if following and following[0][0] == "word" and following[0][1].upper() == "SILENT":
             following = following[1:]
         if not following:
             targets.append(("", False))
-        elif following[0].kind == "iri":
-            targets.append((following[0].text[1:-1], True))
+        elif following[0][0] == "iri":
+            targets.append((following[0][1][1:-1], True))
         else:
-            targets.append((following[0].text, False))
+            targets.append((following[0][1], False))
     return targets
 
 

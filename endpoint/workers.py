@@ -13,13 +13,20 @@ into an in-memory store when it starts, and again when a new snapshot is publish
 within a second, and in any case before it answers another query, so answers are never stale.
 Each worker holds its own copy. A worker tells the server when it starts loading and when it is
 ready: loading is not the query's time, so the time limit counts from then on.
+
+`arun` waits for the worker's answer on the event loop (the pipe is watched like a socket), so
+a query costs no thread hand-off; only what may block goes to a thread: starting or replacing a
+worker, waiting for a busy pool, and sending or receiving more than one write carries. Results
+over `INLINE_BYTES` come as raw bytes after their description, never pickled.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import os
+import pickle
 import queue
 import threading
 from dataclasses import asdict, dataclass
@@ -29,15 +36,26 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Protocol
 
+import anyio.to_thread
+
 from creative_graph.store import QueryOutput, ResultTooLarge, Snapshot, StoreError, StoreReader
 
 log = logging.getLogger(__name__)
+
+# multiprocessing writes a message of up to 16 KiB with one write(), which a pipe with room
+# for it delivers whole: the event loop may read or write such a message without waiting for
+# the other side. A result body up to INLINE_BYTES comes in its answer; a larger one follows
+# as raw bytes, read in a thread.
+INLINE_BYTES = 16_000
+MESSAGE_BYTES = 16_384
 
 
 class QueryRunner(Protocol):
     """What the routes need: run one query request (the pool, or the cache in front of it)."""
 
     def run(self, request: dict[str, Any]) -> QueryOutput | str: ...
+
+    async def arun(self, request: dict[str, Any]) -> QueryOutput | str: ...
 
 
 class QueryTimeout(Exception):
@@ -150,15 +168,45 @@ def _serve(directory: str, connection: Connection, in_memory: bool, log_level: i
             connection.send({"kind": output})
             continue
         snapshot = output.snapshot
+        inline = len(output.body) <= INLINE_BYTES
         connection.send(
             {
-                "body": output.body,
+                "body": output.body if inline else None,  # else raw bytes right after
                 "kind": output.kind,
                 "media_type": output.media_type,
                 "snapshot": snapshot.name,
                 "modified": snapshot.modified.isoformat() if snapshot.modified else None,
             }
         )
+        if not inline:
+            connection.send_bytes(output.body)
+
+
+def _settle(future: asyncio.Future[bool], readable: bool) -> None:
+    """The pipe is readable (True) or the time limit passed (False), whichever comes first."""
+    if not future.done():  # the pipe stays readable until it is read
+        future.set_result(readable)
+
+
+def _output(answer: dict[str, Any]) -> QueryOutput | str:
+    """A worker's answer as what `run` returns, or the error it raises."""
+    if "syntax" in answer:
+        raise SyntaxError(answer["syntax"])
+    if "too_large" in answer:
+        raise ResultTooLarge(answer["too_large"], answer["unit"])
+    if "invalid" in answer:
+        raise ValueError(answer["invalid"])
+    if "error" in answer:
+        raise OSError(answer["error"])
+    if "kind" in answer and "body" not in answer:
+        return answer["kind"]
+    modified = datetime.fromisoformat(answer["modified"]) if answer["modified"] else None
+    return QueryOutput(
+        answer["body"],
+        answer["kind"],
+        answer["media_type"],
+        Snapshot(answer["snapshot"], modified),
+    )
 
 
 @dataclass
@@ -193,6 +241,7 @@ class QueryPool:
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._workers: dict[int, _Worker] = {}  # every live worker, idle or busy, by pid
         self._started = 0
+        self._waiting = 0  # requests waiting in threads for a worker (they go first)
         self._lock = threading.Lock()
 
     def _spawn(self) -> _Worker:
@@ -231,12 +280,29 @@ class QueryPool:
                 self._started += 1
         if spawn:
             return self._spawn()
+        with self._lock:
+            self._waiting += 1
         try:
             return self._idle.get(timeout=self.wait)
         except queue.Empty as error:
             raise ServerBusy(
                 f"all {self.size} query workers are busy; try again shortly"
             ) from error
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
+    async def _acquire_async(self) -> _Worker:
+        """An idle worker at once when one is free and nobody waits; else `_acquire` in a
+        thread (it may start a worker, or wait)."""
+        with self._lock:
+            queued = self._waiting
+        if not queued:
+            try:
+                return self._idle.get_nowait()
+            except queue.Empty:
+                pass
+        return await anyio.to_thread.run_sync(self._acquire)
 
     def _replace(self, worker: _Worker) -> None:
         worker.process.kill()
@@ -269,6 +335,34 @@ class QueryPool:
                 return None
             message = worker.connection.recv()
             if not self._note(worker, message):
+                if "body" in message and message["body"] is None:
+                    message["body"] = worker.connection.recv_bytes()
+                return message
+
+    async def _answer_async(self, worker: _Worker) -> dict[str, Any] | None:
+        """`_answer` on the event loop: the pipe is watched for the answer, no thread waits."""
+        loop = asyncio.get_running_loop()
+        connection = worker.connection
+        fd = connection.fileno()
+        while True:
+            readable: asyncio.Future[bool] = loop.create_future()
+            loop.add_reader(fd, _settle, readable, True)
+            timer = (
+                None if worker.loading else loop.call_later(self.timeout, _settle, readable, False)
+            )
+            try:
+                if not await readable:
+                    return None
+            finally:
+                loop.remove_reader(fd)
+                # uvloop made the pipe non-blocking; threads and `run` read it blocking
+                os.set_blocking(fd, True)
+                if timer is not None:
+                    timer.cancel()
+            message = connection.recv()  # one write: all there (a large body follows)
+            if not self._note(worker, message):
+                if "body" in message and message["body"] is None:
+                    message["body"] = await anyio.to_thread.run_sync(connection.recv_bytes)
                 return message
 
     def run(self, request: dict[str, Any]) -> QueryOutput | str:
@@ -290,23 +384,32 @@ class QueryPool:
         finally:
             if worker is not None:
                 self._idle.put(worker)
-        if "syntax" in answer:
-            raise SyntaxError(answer["syntax"])
-        if "too_large" in answer:
-            raise ResultTooLarge(answer["too_large"], answer["unit"])
-        if "invalid" in answer:
-            raise ValueError(answer["invalid"])
-        if "error" in answer:
-            raise OSError(answer["error"])
-        if "kind" in answer and "body" not in answer:
-            return answer["kind"]
-        modified = datetime.fromisoformat(answer["modified"]) if answer["modified"] else None
-        return QueryOutput(
-            answer["body"],
-            answer["kind"],
-            answer["media_type"],
-            Snapshot(answer["snapshot"], modified),
-        )
+        return _output(answer)
+
+    async def arun(self, request: dict[str, Any]) -> QueryOutput | str:
+        """`run` for the event loop: the same answers and errors, no thread while it waits."""
+        worker = await self._acquire_async()
+        try:
+            message = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+            if len(message) <= MESSAGE_BYTES:  # one write, into the idle worker's empty pipe
+                worker.connection.send_bytes(message)
+            else:  # written as the worker reads it: not on the loop
+                await anyio.to_thread.run_sync(worker.connection.send_bytes, message)
+            answer = await self._answer_async(worker)
+        except (EOFError, OSError) as error:
+            await anyio.to_thread.run_sync(self._replace, worker)
+            raise WorkerFailed("the query worker stopped unexpectedly") from error
+        except BaseException:
+            # cancelled (the server stopping) with a query under way: its answer must never
+            # reach the next request, so the worker goes
+            threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+            raise
+        if answer is None:
+            log.warning("query over %ss stopped: %.200s", self.timeout, request["query"])
+            await anyio.to_thread.run_sync(self._replace, worker)
+            raise QueryTimeout(f"the query ran longer than {self.timeout:g} s and was stopped")
+        self._idle.put(worker)
+        return _output(answer)
 
     def health(self) -> dict[str, Any]:
         """Where queries are served from and the memory each worker process holds."""
