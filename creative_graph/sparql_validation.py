@@ -8,20 +8,28 @@ class and SPARQL; paths: predicate, inverse, alternative, sequence; min/maxCount
 nodeKind, pattern, languageIn, uniqueLang, class, node, hasValue, or, not, minInclusive) and
 refuses shapes that use anything else, so it can never silently skip a rule. Its reports are
 checked against pySHACL on every example file (`tests/test_sparql_validation.py`).
+
+A validation may be limited to some focus nodes (a write checks only those its change may
+affect, `creative_graph.focus`): they are joined into each check's target, and since a check
+reads only outwards from its focus node, the results are the whole validation's about them.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH
 
+from creative_graph import focus as focusing
 from creative_graph.validation import SEVERITIES, ValidationReport, ValidationResult, _render
 
 RDF_TYPE_CLASS = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
@@ -31,6 +39,11 @@ KNOWN = {
     SH.message, SH.severity, SH.name, SH.description, RDF.type,
     URIRef("http://www.w3.org/2000/01/rdf-schema#label"),
 }  # fmt: skip
+# Where each check's target may be joined with the focus nodes (a comment until it is).
+FOCUS = "#focus\n"
+FOCUS_BATCH = 500  # focus nodes per query (VALUES rows)
+_SIMPLE_SELECT = re.compile(r"\s*SELECT\s+(DISTINCT\s+)?[?$]this\s+WHERE\s*\{", re.IGNORECASE)
+_SLICED = re.compile(r"\b(LIMIT|OFFSET|GROUP)\b", re.IGNORECASE)
 
 
 class UnsupportedShape(Exception):
@@ -43,7 +56,13 @@ class Check:
     path: str  # rendered path, "" for node-level constraints
     severity: str
     message: str
-    query: str  # SELECT ?this ?value
+    query: str  # SELECT ?this ?value, with FOCUS inside its target
+    # one row per value, joined into one result: GROUP_CONCAT's order would depend on the plan
+    joined: bool = False
+
+    def focused(self, values: str) -> str:
+        """The query for only the focus nodes `values` (SPARQL terms, space-separated)."""
+        return self.query.replace(FOCUS, f"VALUES ?this {{ {values} }}\n")
 
 
 def _term(node: object) -> str:
@@ -167,10 +186,17 @@ class Compiler:
             select = self.shapes.value(target, SH.select)
             if select is None:
                 raise UnsupportedShape(f"target {target}")
-            patterns.append("{ " + str(select).replace("\n", " ") + " }")
+            select = str(select).replace("\n", " ")
+            # a subquery is evaluated whole before any join: give the focus nodes to it too
+            # when that cannot change which of them it selects (no LIMIT, OFFSET, GROUP BY)
+            simple = _SIMPLE_SELECT.match(select)
+            if simple and not _SLICED.search(select):
+                select = select[: simple.end()] + " " + FOCUS + select[simple.end() :]
+            patterns.append("{ " + select + " }")
         if not patterns:
             raise UnsupportedShape(f"{node_shape} has no target")
-        return "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(patterns) + " } }"
+        # the focus nodes join here, so that every constraint is evaluated for them only
+        return "{ SELECT DISTINCT ?this WHERE { " + FOCUS + " UNION ".join(patterns) + " } }"
 
     def checks(self, node_shape: object) -> list[Check]:
         target = self.target(node_shape)
@@ -191,26 +217,23 @@ class Compiler:
                 self.shapes.value(prop, SH.minCount),
                 self.shapes.value(prop, SH.maxCount),
             )
-            values = '(GROUP_CONCAT(DISTINCT STR(?v); separator=", ") AS ?value)'
-            counted = f"{values} WHERE {{ {target} OPTIONAL {{ ?this {path} ?v }} }} GROUP BY ?this"
+            values = "(STR(?v) AS ?value)"  # one row per value (`Check.joined`)
             # The common counts get shapes pyoxigraph runs 2-3x faster than a GROUP BY over
             # every focus node: "none" is a NOT EXISTS, "more than one" a pair of distinct values.
             if minimum is not None and int(minimum) == 1:
                 query = f"SELECT ?this WHERE {{ {target} FILTER NOT EXISTS {{ ?this {path} ?v }} }}"
                 found.append(Check(*meta, query))
             elif minimum is not None:
-                query = f"SELECT ?this {counted} HAVING (COUNT(DISTINCT ?v) < {int(minimum)})"
-                found.append(Check(*meta, query))
+                found.append(Check(*meta, _counted(target, path, f"< {int(minimum)}"), joined=True))
             if maximum is not None and int(maximum) == 1:
                 pairs = (
                     f"{{ SELECT DISTINCT ?this WHERE {{ {target} ?this {path} ?a , ?b "
                     "FILTER (!sameTerm(?a, ?b)) } }"
                 )
-                query = f"SELECT ?this {values} WHERE {{ {pairs} ?this {path} ?v }} GROUP BY ?this"
-                found.append(Check(*meta, query))
+                query = f"SELECT ?this {values} WHERE {{ {pairs} ?this {path} ?v }}"
+                found.append(Check(*meta, query, joined=True))
             elif maximum is not None:
-                query = f"SELECT ?this {counted} HAVING (COUNT(DISTINCT ?v) > {int(maximum)})"
-                found.append(Check(*meta, query))
+                found.append(Check(*meta, _counted(target, path, f"> {int(maximum)}"), joined=True))
             if self.shapes.value(prop, SH.uniqueLang) == Literal(True):
                 found.append(
                     Check(
@@ -256,6 +279,16 @@ class Compiler:
         return found
 
 
+def _counted(target: str, path: str, comparison: str) -> str:
+    """The focus nodes whose number of values compares so, one row per value (`joined`)."""
+    grouped = f"{target} OPTIONAL {{ ?this {path} ?v }}"
+    having = f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) {comparison})"
+    return (
+        f"SELECT ?this (STR(?v) AS ?value) WHERE {{ {{ SELECT ?this WHERE {{ {grouped} }} "
+        f"{having} }} OPTIONAL {{ ?this {path} ?v }} }}"
+    )
+
+
 def compile_shapes(shapes: Graph) -> list[Check]:
     """One SPARQL query per constraint of every node shape that has a target."""
     compiler = Compiler(shapes)
@@ -267,11 +300,8 @@ def compile_shapes(shapes: Graph) -> list[Check]:
     checks = []
     for node_shape in sorted(node_shapes, key=str):
         for check in compiler.checks(node_shape):
-            checks.append(
-                Check(
-                    check.shape, check.path, check.severity, check.message, prologue + check.query
-                )
-            )
+            assert FOCUS in check.query, check.query
+            checks.append(replace(check, query=prologue + check.query))
     return checks
 
 
@@ -282,10 +312,11 @@ class SparqlValidator:
         self.shapes = shapes
         self.checks = compile_shapes(shapes)
         context = ontology.serialize(format="nt", encoding="utf-8")
-        self._context = [
+        self._ontology = [
             ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
             for t in ox.parse(context, format=ox.RdfFormat.N_TRIPLES)
         ]
+        self._reach: dict[frozenset[str], focusing.Reach | None] = {}
 
     @classmethod
     def default(cls) -> SparqlValidator:
@@ -300,57 +331,119 @@ class SparqlValidator:
         store.load(data, format=ox.RdfFormat.N_TRIPLES)
         return self.validate_store(store)
 
-    def validate_store(self, store: ox.Store, union: bool = False) -> ValidationReport:
+    def validate_store(
+        self, store: ox.Store, union: bool = False, focus: Iterable[str] | None = None
+    ) -> ValidationReport:
         """Validate the default graph of a store (`union`: all its graphs), leaving it as it was.
 
+        `focus`: check only these focus nodes (IRIs, or literals in N-Triples syntax, as in
+        `ValidationResult.focus_node`); the results are exactly the whole validation's results
+        about them, since a check reads only outwards from its focus node. A blank node cannot
+        be named in a query: `ValueError`.
         The ontology (class hierarchy, concept schemes) is added for the time of the checks:
         only its triples the data does not already hold, which are removed afterwards.
         """
-        added = [quad for quad in self._context if quad not in store]
+        batches = None if focus is None else _batches(focus)
+        with self._context(store):
+            return self._run(store, union, batches)
+
+    def affected(
+        self,
+        store: ox.Store,
+        subjects: Iterable[str],
+        objects: Iterable[str] | None = None,
+        union: bool = False,
+        severities: Iterable[str] = focusing.ALL_SEVERITIES,
+    ) -> set[str] | None:
+        """The focus nodes whose results (of these `severities`) a change may have changed.
+
+        `store` holds the data after the change; `subjects` and `objects` are those of the
+        quads it added or removed (see `creative_graph.focus.affected`). None: it cannot be
+        bounded, validate everything.
+        """
+        key = frozenset(severities)
+        if key not in self._reach:
+            self._reach[key] = focusing.reach(self.shapes, key)
+        reach = self._reach[key]
+        if reach is None:
+            return None
+        with self._context(store):  # the walk follows the ontology's class hierarchy too
+            return focusing.affected(store, reach, subjects, objects, union)
+
+    @contextmanager
+    def _context(self, store: ox.Store) -> Iterator[None]:
+        """The ontology's triples the store lacks, added for the time of the block."""
+        added = [quad for quad in self._ontology if quad not in store]
         store.extend(added)
         try:
-            return self._run(store, union)
+            yield
         finally:
             for quad in added:
                 store.remove(quad)
 
-    def _run(self, store: ox.Store, union: bool) -> ValidationReport:
-        """Run every check; as many at a time as there are CPUs.
+    def _run(
+        self, store: ox.Store, union: bool, batches: list[str] | None = None
+    ) -> ValidationReport:
+        """Run every check (once per batch of focus nodes, if any), as many at a time as there
+        are CPUs.
 
         pyoxigraph releases the GIL while it evaluates and serialises a query, so threads
         share the work; each thread serialises its own results (to TSV, whose cells are terms
         in N-Triples syntax), so no result object crosses threads.
         """
+        if batches is None:
+            queries = [(check, check.query) for check in self.checks]
+        else:
+            queries = [(check, check.focused(batch)) for batch in batches for check in self.checks]
 
-        def solutions(check: Check) -> bytes:
-            results = store.query(check.query, use_default_graph_as_union=union)
+        def solutions(query: tuple[Check, str]) -> bytes:
+            results = store.query(query[1], use_default_graph_as_union=union)
             return results.serialize(format=ox.QueryResultsFormat.TSV)
 
         results = []
         with ThreadPoolExecutor(max_workers=_cpus()) as pool:
-            for check, body in zip(self.checks, pool.map(solutions, self.checks), strict=True):
-                header, *rows = body.decode("utf-8").split("\n")
-                with_value = "?value" in header.split("\t")
-                for row in rows:
-                    if not row:
-                        continue
-                    focus, *rest = row.split("\t")
-                    results.append(
-                        ValidationResult(
-                            focus_node=focus[1:-1] if focus.startswith("<") else focus,
-                            path=check.path,
-                            value=rest[0] if with_value and rest else "",
-                            message=check.message,
-                            severity=check.severity,
-                            source_shape=check.shape,
-                        )
-                    )
+            for (check, _), body in zip(queries, pool.map(solutions, queries), strict=True):
+                results.extend(_results(check, body.decode("utf-8")))
         order = {"Violation": 0, "Warning": 1, "Info": 2}
         results.sort(key=lambda r: (order[r.severity], r.focus_node, r.path, r.message))
         return ValidationReport(tuple(results))
 
     def validate(self, data: Graph) -> ValidationReport:
         return self.validate_ntriples(data.serialize(format="nt", encoding="utf-8"))
+
+
+def _results(check: Check, tsv: str) -> list[ValidationResult]:
+    """A check's solutions (TSV: cells are terms in N-Triples syntax) as results."""
+    header, *rows = tsv.split("\n")
+    with_value = "?value" in header.split("\t")
+    values: dict[str, list[str]] = {}
+    for row in rows:
+        if row:
+            focus, *rest = row.split("\t")
+            values.setdefault(focus, []).append(rest[0] if with_value and rest else "")
+    if check.joined:  # the values as one sorted, comma-separated literal ("" when none)
+        values = {
+            focus: ['"' + ", ".join(sorted({v[1:-1] for v in found if v})) + '"']
+            for focus, found in values.items()
+        }
+    return [
+        ValidationResult(
+            focus_node=focus[1:-1] if focus.startswith("<") else focus,
+            path=check.path,
+            value=value,
+            message=check.message,
+            severity=check.severity,
+            source_shape=check.shape,
+        )
+        for focus, found in values.items()
+        for value in found
+    ]
+
+
+def _batches(focus: Iterable[str]) -> list[str]:
+    """The focus nodes as SPARQL terms, `FOCUS_BATCH` to a string (no focus node: no batch)."""
+    terms = sorted({focusing.sparql_term(node) for node in focus})
+    return [" ".join(terms[i : i + FOCUS_BATCH]) for i in range(0, len(terms), FOCUS_BATCH)]
 
 
 def _cpus() -> int:
