@@ -168,9 +168,11 @@ def _sync_change_stream(settings: Settings, quiet: bool = False) -> None:
 
     result = ChangeLog(settings.store).sync_latest(StoreReader(settings.store), settings.base_iri)
     if not quiet:
+        way = "every actor compared" if result.full else f"{result.compared:,} actors compared"
         err.print(
             f"change stream: {result.appended:,} versions appended ({result.created:,} created, "
-            f"{result.updated:,} updated, {result.deleted:,} deleted), served at /ldes/actors",
+            f"{result.updated:,} updated, {result.deleted:,} deleted; {way}), "
+            "served at /ldes/actors",
             highlight=False,
         )
 

@@ -9,6 +9,8 @@ Layout of the store directory (the `STORE` setting):
     writer.lock          held (flock) by the one writer process
     incoming/            TriG files being bulk-loaded into a new graph (removed after, or on
                          the next writer's start if a run was killed)
+    journal.sqlite3      what each change touched, noted before it is made and sealed per
+                         published snapshot (`creative_graph.journal`)
     published/<name>/    read-only checkpoints (`Store.backup`, hard links) made after each write
     PUBLISHED            names the current checkpoint; replaced atomically
 
@@ -33,9 +35,10 @@ import logging
 import os
 import re
 import shutil
+import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +46,8 @@ from pathlib import Path
 from typing import Literal
 
 import pyoxigraph as ox
+
+from creative_graph.journal import Journal, subjects_of
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +223,12 @@ def _replace_text(path: Path, text: str) -> None:
 
 
 class StoreWriter:
-    """The single writer: replaces named graphs atomically, then publishes a snapshot."""
+    """The single writer: replaces named graphs atomically, then publishes a snapshot.
+
+    Every change is noted in the journal (`creative_graph.journal`) before it is made, and
+    `publish` seals the notes with the snapshot's name, so that the change stream describes
+    only what a publish could have changed.
+    """
 
     def __init__(self, directory: Path, snapshots_kept: int = 3) -> None:
         self.directory = Path(directory)
@@ -248,6 +258,7 @@ class StoreWriter:
                 raise busy from error
             raise StoreError(f"cannot open the store {self.directory}: {error}") from error
         self._trial: tuple[ox.Store, Path] | None = None
+        self.journal = Journal(self.directory)
         shutil.rmtree(self.directory / "incoming", ignore_errors=True)  # left by a killed run
         self._remove_stale_copies()
 
@@ -298,12 +309,17 @@ class StoreWriter:
             if path != self._primary:
                 shutil.rmtree(path, ignore_errors=True)
 
-    def adopt(self, copy: ox.Store) -> None:
-        """Make the trial copy (from `trial`) the primary; the old primary is removed."""
+    def adopt(self, copy: ox.Store, touched: Iterable[str] | None = None) -> None:
+        """Make the trial copy (from `trial`) the primary; the old primary is removed.
+
+        `touched`: the IRIs whose triples the copy changed (None: unknown, and the next sync of
+        the change stream compares every actor).
+        """
         current = self._trial
         if current is None or current[0] is not copy:
             raise ValueError("adopt() takes the store yielded by this writer's trial()")
         path = current[1]
+        self._note(touched)
         copy.flush()
         old = self._primary
         self._store.flush()
@@ -338,6 +354,11 @@ class StoreWriter:
         old = self.graph_lines(graph)
         added, removed = lines - old, old - lines
         extra = {name: triples for name, triples in (also or {}).items() if triples}
+        companions = subjects_of(line for triples in extra.values() for line in triples)
+        if not old:  # every subject of the graph is new: noted as the graph, not one by one
+            self._note(companions, [graph] if lines else [])
+        else:
+            self._note(companions | subjects_of(added) | subjects_of(removed))
         if not old:
             quads = [f"{line} <{graph}> .\n" for line in lines]
             quads += [f"{line} <{name}> .\n" for name, triples in extra.items() for line in triples]
@@ -365,19 +386,45 @@ class StoreWriter:
         folder.mkdir(exist_ok=True)
         return folder / f"{name}.trig"
 
-    def load_trig(self, path: Path) -> None:
+    def load_trig(
+        self, path: Path, graph: str | None = None, also: Mapping[str, set[str]] | None = None
+    ) -> None:
         """Bulk-load a TriG file in one transaction, then delete it.
 
         For a graph the store does not hold yet (`is_empty`): nothing to diff, so the file goes
         straight to `bulk_load`, which is atomic since pyoxigraph 0.5 and ~4x faster than `load`.
+        The journal notes `graph` (the new graph the file fills) and the subjects of `also`
+        (the canonical lines it adds to other graphs); without `graph`, the change is unknown.
         """
+        lines = (line for triples in (also or {}).values() for line in triples)
+        if graph is None:
+            self._note(None)
+        else:
+            self._note(subjects_of(lines), [graph])
         try:
             self._store.bulk_load(path=str(path), format=ox.RdfFormat.TRIG)
         finally:
             path.unlink(missing_ok=True)
 
     def update(self, sparql_update: str) -> None:
+        self._note(None)  # what an update touches is not known here
         self._store.update(sparql_update)
+
+    def _note(self, subjects: Iterable[str] | None, graphs: Iterable[str] = ()) -> None:
+        """Note a change in the journal before making it; a change not noted is not made."""
+        with self._journal_errors():
+            if subjects is None:
+                self.journal.note_unknown()
+            else:
+                self.journal.note(subjects, graphs)
+
+    @contextmanager
+    def _journal_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (OSError, sqlite3.Error) as error:
+            path = self.journal.path
+            raise StoreError(f"cannot write the change journal {path}: {error}") from error
 
     def publish(self) -> str:
         """Checkpoint the primary into `published/` and point readers at it."""
@@ -388,11 +435,37 @@ class StoreWriter:
         number = int(existing[-1].split("-")[0]) + 1 if existing else 1
         name = f"{number:06d}-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
         self._store.backup(str(published / name))
+        with self._journal_errors():  # before readers see it: no snapshot is left unsealed
+            self.journal.seal(name)
         _replace_text(self.directory / POINTER, name + "\n")
         for old in existing[: max(0, len(existing) + 1 - self.snapshots_kept)]:
             shutil.rmtree(published / old, ignore_errors=True)
         log.debug("published snapshot %s", name)
         return name
+
+
+class _Lines(io.RawIOBase):
+    """What pyoxigraph writes, passed on cut after the last whole line of each piece."""
+
+    def __init__(self, write: Callable[[bytes], object]) -> None:
+        self._write = write
+        self._rest = b""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        piece = self._rest + bytes(data)
+        cut = piece.rfind(b"\n") + 1
+        self._rest = piece[cut:]
+        if cut:
+            self._write(piece[:cut])
+        return len(data)
+
+    def close_graph(self) -> None:
+        if self._rest:  # a graph's dump ends with a line break; never left over
+            self._write(self._rest + b"\n")
+            self._rest = b""
 
 
 @dataclass(frozen=True)
@@ -595,6 +668,30 @@ class StoreReader:
                     about.links.add(quad.object.value)
             found[subject] = about
         return found, snapshot
+
+    def linking(self, objects: Sequence[str]) -> tuple[dict[str, set[str]], Snapshot]:
+        """Each IRI with the IRIs of the subjects of triples pointing to it, in any graph, read
+        through the object index: a lookup per IRI."""
+        snapshot, store = self._current()
+        found: dict[str, set[str]] = {}
+        for iri in objects:
+            found[iri] = {
+                quad.subject.value
+                for quad in store.quads_for_pattern(None, None, ox.NamedNode(iri))
+                if isinstance(quad.subject, ox.NamedNode)
+            }
+        return found, snapshot
+
+    def dump_graphs(self, write: Callable[[bytes], object]) -> Snapshot:
+        """Every graph of the published snapshot (the default graph, then each named graph) as
+        N-Triples, handed to `write` in chunks that end with whole lines. Within a graph the
+        triples of a subject come together (the graph-subject index)."""
+        snapshot, store = self._current()
+        sink = _Lines(write)
+        for graph in [ox.DefaultGraph(), *store.named_graphs()]:
+            store.dump(sink, format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+            sink.close_graph()
+        return snapshot
 
     def select(self, query: str) -> list[dict[str, str]]:
         """Rows of a SELECT query as plain `{variable: lexical value}` dicts."""

@@ -5,7 +5,9 @@ Used by the SPARQL Update and Graph Store endpoints. The same shapes as an inges
 result, on the union of all graphs (what the endpoint serves). A write is refused when the
 store after it has a violation the store before it did not have: problems that were already
 there (for example between two sources) never block an unrelated write. Each accepted write
-adds a PROV-O activity to the runs graph, so every change stays traceable.
+adds a PROV-O activity to the runs graph, so every change stays traceable. The change runs on
+a `RecordingStore`, which tells the change journal which subjects it touched: the change
+stream then describes only the actors those could concern.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import pyoxigraph as ox
 
 from creative_graph import __version__
 from creative_graph.iris import Iris, run_key
 from creative_graph.ldes import ChangeLog
+from creative_graph.recording import RecordingStore
 from creative_graph.store import POINTER, StoreReader, StoreWriter
 from creative_graph.validation import StoreValidator, ValidationResult
 
@@ -89,14 +92,15 @@ class Writes:
             started = datetime.now(UTC)
             with writer.trial() as copy:
                 before = self._violations_before(copy)
-                value = change(copy)
-                activity = self._record(copy, label, body, started)
+                recording = RecordingStore(copy)
+                value = change(cast(ox.Store, recording))  # a stand-in with the same methods
+                activity = self._record(recording, label, body, started)
                 after = self._violations(copy)
                 added = tuple(v for v in after if _key(v) not in before)
                 if added:
                     raise WriteRefused(added)
-                writer.adopt(copy)
-            del copy  # the writer holds the adopted store now; nothing else may keep it open
+                writer.adopt(copy, recording.touched())
+            del copy, recording  # the writer holds the adopted store: nothing else may keep it
             snapshot = writer.publish()
             self._known = (snapshot, frozenset(_key(v) for v in after))
             # still the only writer: the change stream follows this snapshot, no later one
@@ -118,7 +122,7 @@ class Writes:
         pointer = self.store / POINTER
         return pointer.read_text(encoding="utf-8").strip() if pointer.exists() else None
 
-    def _record(self, copy: ox.Store, label: str, body: bytes, started: datetime) -> str:
+    def _record(self, copy: RecordingStore, label: str, body: bytes, started: datetime) -> str:
         """Add the write's `prov:Activity` (what, when, by whom, the request's checksum)."""
         key = run_key()
         activity = ox.NamedNode(self.iris.thing("run", key))

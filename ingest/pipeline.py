@@ -182,7 +182,7 @@ def ingest_source(
                     exporting.result()
                 del resolution
                 return_free_memory()
-                writer.load_trig(incoming)
+                writer.load_trig(incoming, graph_iri, also={iris.runs_graph: record})
                 added, removed = triples, 0
             else:
                 lines = staging.lines()

@@ -68,6 +68,7 @@ def test_ingest_writes_the_dumps_of_what_it_published(tmp_path: Path) -> None:
     assert ChangeLog(store).count() == actors
     unchanged = run("ingest", str(DEMO_SOURCE), store=store)
     assert "change stream: 0 versions appended" in unchanged.stderr
+    assert "0 actors compared" in unchanged.stderr  # nothing changed: no actor described again
     assert ChangeLog(store).count() == actors
 
 

@@ -269,3 +269,20 @@ def test_a_snapshot_removed_before_it_was_read_gives_way_to_the_newer_one(
     assert count(reader) == 4
     assert not calls[0].exists() and reader.snapshot.name == calls[1].name
     writer.close()
+
+
+def test_a_change_the_journal_cannot_note_is_not_made(tmp_path: Path) -> None:
+    """The change stream relies on the notes: a change is noted before it is made, or not made."""
+    store = tmp_path / "store"
+    with StoreWriter(store) as writer:
+        load(writer, triples(2))
+        writer.publish()
+    (store / "journal.sqlite3").unlink()
+    (store / "journal.sqlite3").mkdir()  # unwritable
+    with StoreWriter(store) as writer:
+        with pytest.raises(StoreError, match="change journal"):
+            load(writer, triples(3))
+        assert len(writer.graph_lines(G)) == 2
+        with pytest.raises(StoreError, match="change journal"):
+            writer.publish()
+    assert count(StoreReader(store)) == 2
