@@ -14,21 +14,24 @@ within a second, and in any case before it answers another query, so answers are
 Each worker holds its own copy. A worker tells the server when it starts loading and when it is
 ready: loading is not the query's time, so the time limit counts from then on.
 
-`arun` waits for the worker's answer on the event loop (the pipe is watched like a socket), so
-a query costs no thread hand-off; only what may block goes to a thread: starting or replacing a
-worker, waiting for a busy pool, and sending or receiving more than one write carries. Results
-over `INLINE_BYTES` come as raw bytes after their description, never pickled.
+`arun` waits on the event loop, for a free worker (first come, first served) and for its
+answer (the pipe is watched like a socket), so a query costs no thread hand-off; only what may
+block goes to a thread: starting or replacing a worker, and sending or receiving more than one
+write carries. Results over `INLINE_BYTES` come as raw bytes after their description, never
+pickled.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
 import pickle
 import queue
 import threading
+from collections import deque
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from multiprocessing.connection import Connection
@@ -182,10 +185,25 @@ def _serve(directory: str, connection: Connection, in_memory: bool, log_level: i
             connection.send_bytes(output.body)
 
 
-def _settle(future: asyncio.Future[bool], readable: bool) -> None:
-    """The pipe is readable (True) or the time limit passed (False), whichever comes first."""
+def _settle(future: asyncio.Future[Any], value: Any) -> None:
+    """What happened first: the pipe is readable, a time limit passed, a worker is free."""
     if not future.done():  # the pipe stays readable until it is read
-        future.set_result(readable)
+        future.set_result(value)
+
+
+def _hand_over(pool: QueryPool, waiter: asyncio.Future[_Worker | None], worker: _Worker) -> None:
+    """On the waiter's loop: the worker to it, or on to the next one if it gave up meanwhile."""
+    if waiter.done():
+        pool._release(worker)
+    else:
+        waiter.set_result(worker)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _output(answer: dict[str, Any]) -> QueryOutput | str:
@@ -241,7 +259,9 @@ class QueryPool:
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._workers: dict[int, _Worker] = {}  # every live worker, idle or busy, by pid
         self._started = 0
-        self._waiting = 0  # requests waiting in threads for a worker (they go first)
+        # requests on the event loop waiting for a worker, first come first served (a free
+        # worker goes to them before the idle queue, where `run`'s threads wait)
+        self._waiters: deque[asyncio.Future[_Worker | None]] = deque()
         self._lock = threading.Lock()
 
     def _spawn(self) -> _Worker:
@@ -270,7 +290,7 @@ class QueryPool:
                 self.size,
             )
         for _ in range(missing):
-            self._idle.put(self._spawn())
+            self._release(self._spawn())
 
     def _acquire(self) -> _Worker:
         self.start()
@@ -280,29 +300,69 @@ class QueryPool:
                 self._started += 1
         if spawn:
             return self._spawn()
-        with self._lock:
-            self._waiting += 1
         try:
             return self._idle.get(timeout=self.wait)
         except queue.Empty as error:
-            raise ServerBusy(
-                f"all {self.size} query workers are busy; try again shortly"
-            ) from error
-        finally:
-            with self._lock:
-                self._waiting -= 1
+            raise self._busy() from error
+
+    def _busy(self) -> ServerBusy:
+        return ServerBusy(f"all {self.size} query workers are busy; try again shortly")
 
     async def _acquire_async(self) -> _Worker:
-        """An idle worker at once when one is free and nobody waits; else `_acquire` in a
-        thread (it may start a worker, or wait)."""
-        with self._lock:
-            queued = self._waiting
-        if not queued:
+        """`_acquire` on the event loop: an idle worker, a new one (started in a thread), or
+        the next one freed, at most `wait` seconds later."""
+        if self.in_memory and self._started < self.size:
+            await anyio.to_thread.run_sync(self.start)
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[_Worker | None] = loop.create_future()
+        with self._lock:  # with `_release`'s: no worker is left idle while a request waits
             try:
-                return self._idle.get_nowait()
+                if not self._waiters:
+                    return self._idle.get_nowait()
             except queue.Empty:
                 pass
-        return await anyio.to_thread.run_sync(self._acquire)
+            spawn = self._started < self.size
+            if spawn:
+                self._started += 1
+            else:
+                self._waiters.append(waiter)
+        if spawn:
+            return await anyio.to_thread.run_sync(self._spawn)
+        timer = loop.call_later(self.wait, _settle, waiter, None)
+        try:
+            worker = await waiter
+        except BaseException:  # cancelled: a worker handed over meanwhile is handed on
+            self._forget(waiter)
+            if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
+                self._release(waiter.result())  # type: ignore[arg-type]
+            raise
+        finally:
+            timer.cancel()
+        if worker is None:
+            self._forget(waiter)
+            raise self._busy()
+        return worker
+
+    def _forget(self, waiter: asyncio.Future[_Worker | None]) -> None:
+        with self._lock, contextlib.suppress(ValueError):
+            self._waiters.remove(waiter)
+
+    def _release(self, worker: _Worker) -> None:
+        """A free worker to the request waiting longest on the event loop, else to the idle
+        queue. Called from the loop or from any thread."""
+        with self._lock:
+            if not self._waiters:
+                self._idle.put(worker)
+                return
+            waiter = self._waiters.popleft()
+        loop = waiter.get_loop()
+        try:
+            if _running_loop() is loop:
+                _hand_over(self, waiter, worker)
+            else:
+                loop.call_soon_threadsafe(_hand_over, self, waiter, worker)
+        except RuntimeError:  # the loop has closed: the server is stopping
+            self._idle.put(worker)
 
     def _replace(self, worker: _Worker) -> None:
         worker.process.kill()
@@ -310,7 +370,7 @@ class QueryPool:
         worker.connection.close()
         with self._lock:
             self._workers.pop(worker.process.pid or 0, None)
-        self._idle.put(self._spawn())
+        self._release(self._spawn())
 
     @staticmethod
     def _note(worker: _Worker, message: dict[str, Any]) -> bool:
@@ -383,7 +443,7 @@ class QueryPool:
             raise WorkerFailed("the query worker stopped unexpectedly") from error
         finally:
             if worker is not None:
-                self._idle.put(worker)
+                self._release(worker)
         return _output(answer)
 
     async def arun(self, request: dict[str, Any]) -> QueryOutput | str:
@@ -408,7 +468,7 @@ class QueryPool:
             log.warning("query over %ss stopped: %.200s", self.timeout, request["query"])
             await anyio.to_thread.run_sync(self._replace, worker)
             raise QueryTimeout(f"the query ran longer than {self.timeout:g} s and was stopped")
-        self._idle.put(worker)
+        self._release(worker)
         return _output(answer)
 
     def health(self) -> dict[str, Any]:
@@ -427,7 +487,7 @@ class QueryPool:
             pass
         finally:
             for worker in idle:
-                self._idle.put(worker)
+                self._release(worker)
         with self._lock:
             workers = list(self._workers.values())
         each = [
