@@ -29,6 +29,7 @@ from rich.table import Table
 from creative_graph.settings import Settings
 
 if TYPE_CHECKING:
+    from creative_graph.dumps import DumpFile
     from ingest.pipeline import IngestOutcome
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_STORE = 0, 1, 2, 3
@@ -155,10 +156,8 @@ def ingest(
             worst = max(worst, _report(outcome, as_json, show))
             published = published or outcome.snapshot is not None
         if published:
-            progress.update(overall, description="writing the dumps")
-            _write_dumps(settings, quiet=as_json)
-            progress.update(overall, description="appending to the change stream")
-            _sync_change_stream(settings, quiet=as_json)
+            progress.update(overall, description="writing the dumps and the change stream")
+            _dumps_and_change_stream(settings, quiet=as_json)
     raise typer.Exit(worst)
 
 
@@ -177,10 +176,31 @@ def _sync_change_stream(settings: Settings, quiet: bool = False) -> None:
         )
 
 
+def _dumps_and_change_stream(settings: Settings, quiet: bool = False) -> None:
+    """Write the dumps in a child process while this one appends to the change stream.
+
+    Both read the whole published snapshot, which at millions of triples is mostly pyoxigraph
+    decoding terms on one core: side by side they take the time of the longer one.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from creative_graph import dumps
+
+    spawn = multiprocessing.get_context("spawn")  # no copy of this process's ingest memory
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+        writing = pool.submit(dumps.write, settings.store, settings.snapshots_kept)
+        _sync_change_stream(settings, quiet=quiet)
+        _print_dumps(writing.result(), quiet)
+
+
 def _write_dumps(settings: Settings, quiet: bool = False) -> None:
     from creative_graph import dumps
 
-    files = dumps.write(settings.store, settings.snapshots_kept)
+    _print_dumps(dumps.write(settings.store, settings.snapshots_kept), quiet)
+
+
+def _print_dumps(files: list[DumpFile], quiet: bool) -> None:
     if files and not quiet:
         total = sum(f.bytes for f in files)
         err.print(f"dumps: {len(files)} files, {total:,} bytes, served at /dumps", highlight=False)
