@@ -30,6 +30,7 @@ from creative_graph.settings import Settings
 
 if TYPE_CHECKING:
     from creative_graph.dumps import DumpFile
+    from creative_graph.ldes import SyncResult
     from ingest.pipeline import IngestOutcome
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_STORE = 0, 1, 2, 3
@@ -161,11 +162,14 @@ def ingest(
     raise typer.Exit(worst)
 
 
-def _sync_change_stream(settings: Settings, quiet: bool = False) -> None:
+def _sync(store: Path, base_iri: str) -> SyncResult:
     from creative_graph.ldes import ChangeLog
     from creative_graph.store import StoreReader
 
-    result = ChangeLog(settings.store).sync_latest(StoreReader(settings.store), settings.base_iri)
+    return ChangeLog(store).sync_latest(StoreReader(store), base_iri)
+
+
+def _print_sync(result: SyncResult, quiet: bool) -> None:
     if not quiet:
         way = "every actor compared" if result.full else f"{result.compared:,} actors compared"
         err.print(
@@ -177,20 +181,22 @@ def _sync_change_stream(settings: Settings, quiet: bool = False) -> None:
 
 
 def _dumps_and_change_stream(settings: Settings, quiet: bool = False) -> None:
-    """Write the dumps in a child process while this one appends to the change stream.
+    """Write the dumps and append to the change stream, side by side in two child processes.
 
     Both read the whole published snapshot, which at millions of triples is mostly pyoxigraph
-    decoding terms on one core: side by side they take the time of the longer one.
+    decoding terms on one core: side by side they take the time of the longer one. In child
+    processes, neither adds to the memory this process kept from the ingest.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from creative_graph import dumps
 
-    spawn = multiprocessing.get_context("spawn")  # no copy of this process's ingest memory
-    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+    spawn = multiprocessing.get_context("spawn")  # no copy of this process's memory
+    with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
         writing = pool.submit(dumps.write, settings.store, settings.snapshots_kept)
-        _sync_change_stream(settings, quiet=quiet)
+        syncing = pool.submit(_sync, settings.store, settings.base_iri)
+        _print_sync(syncing.result(), quiet)
         _print_dumps(writing.result(), quiet)
 
 
