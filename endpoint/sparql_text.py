@@ -10,17 +10,23 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-_TOKEN = re.compile(
-    r"""
+# comments, strings and IRIs, read as wholes. Other tokens hold none of their first characters
+# (#, quotes, <) but alone, where no whole matched: a scan for the wholes alone finds the same
+_WHOLES = r"""
       (?P<comment>\#[^\n]*)
     | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
                  |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
     | (?P<iri><[^<>"{}|^`\\\s]*>)
+"""
+_TOKEN = re.compile(
+    _WHOLES
+    + r"""
     | (?P<word>[A-Za-z_][\w\-.:]*|[?$]\w+)
     | (?P<other>\S)
     """,
     re.VERBOSE,
 )
+_WHOLE = re.compile(_WHOLES, re.VERBOSE)
 
 
 @dataclass(frozen=True)
@@ -53,9 +59,9 @@ def tokens(text: str) -> Iterator[Token]:
 def targets_of(text: str, keyword: str) -> list[tuple[str, bool]]:
     """What follows each `keyword [SILENT]`: (the IRI without brackets, True) or (token, False)."""
     # A keyword token upper-cased is the keyword, so the text upper-cased (character by
-    # character) holds it: most queries never name it, and are not tokenised (every query
-    # is checked for SERVICE on every request)
-    if keyword not in text.upper():
+    # character) holds it, outside comments, strings and IRIs: most queries never name it
+    # there, and are not tokenised (every query is checked for SERVICE)
+    if keyword not in text.upper() or keyword not in _WHOLE.sub(" ", text).upper():
         return []
     found = [
         (match.lastgroup, match.group())
