@@ -279,6 +279,8 @@ class QueryAnswers:
             return text_reply(500, f"{error}\n")
         except SyntaxError as error:
             return text_reply(400, f"Malformed query: {error}\n")
+        except ValueError as error:  # a value the query cannot use: a graph that is no IRI
+            return text_reply(400, f"Cannot run this query: {error}\n")
         except (StoreError, OSError) as error:  # what the app's handler answers elsewhere
             log.error("store error on /sparql: %s", error)
             return text_reply(503, f"The store is unavailable: {error}\n")

@@ -67,6 +67,10 @@ def _requests(etag: str) -> dict[str, tuple[str, dict]]:
         "400 malformed": ("GET", {"params": {"query": _query("SELECT nonsense")}}),
         "400 unknown format": ("GET", {"params": {"query": _query(COUNT), "format": "docx"}}),
         "400 query twice": ("GET", {"params": [("query", COUNT), ("query", COUNT)]}),
+        "400 graph not an IRI": (
+            "GET",
+            {"params": {"query": _query(COUNT), "default-graph-uri": "not an IRI"}},
+        ),
         "403 SERVICE": (
             "GET",
             {"params": {"query": _query("SELECT * { SERVICE <http://x.example/> { ?s ?p ?o } }")}},
@@ -126,6 +130,7 @@ def test_the_fast_path_answers_as_the_route(demo_store, cors: bool) -> None:
         assert statuses["406"] == 406 and statuses["403 SERVICE"] == 403
         assert statuses["413"] == 413 and statuses["415"] == 415
         assert statuses["400 malformed"] == statuses["400 query twice"] == 400
+        assert statuses["400 graph not an IRI"] == 400
 
 
 def test_vary_names_origin_only_while_cors_is_on(demo_store) -> None:
