@@ -16,6 +16,7 @@ subject (or, backwards, its object) along the part of the path that remains.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -180,7 +181,7 @@ class _Reader:
             for d in self.shapes.objects(None, SH.declare)
         }
         try:
-            algebra = prepareQuery(str(select), initNs=prefixes).algebra
+            algebra = _parsed(str(select), prefixes)
         except Exception as error:  # rdflib raises many kinds
             raise Unbounded(f"unreadable SPARQL target {target}") from error
         if not _star(algebra, [0]):
@@ -250,6 +251,15 @@ class _Reader:
                 sequences = [s + m for s in sequences for m in self._sequences(member, inverse)]
             return sequences
         raise Unbounded(f"path {path} repeats")  # zeroOrMore, oneOrMore, zeroOrOne
+
+
+def _parsed(query: str, prefixes: dict[str, str]) -> CompValue:
+    """A SPARQL query's algebra, parsed in a thread of its own: rdflib's parser leaves reference
+    cycles that reach the frames of whoever called it, which would keep their locals (a write's
+    store and its lock) alive until the garbage collector runs; a new thread's frames lead
+    nowhere else."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: prepareQuery(query, initNs=prefixes).algebra).result()
 
 
 _FORBIDDEN = {"Graph", "GraphGraphPattern", "ServiceGraphPattern", "SubSelect"}

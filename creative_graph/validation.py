@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -45,6 +46,25 @@ class StoreValidator(Protocol):
     def validate(self, data: Graph) -> ValidationReport: ...
 
     def validate_store(self, store: ox.Store, union: bool = False) -> ValidationReport: ...
+
+
+@runtime_checkable
+class FocusValidator(Protocol):
+    """A store validator that can check only some focus nodes, and name those a change may
+    affect (`SparqlValidator`): a write then validates what it touched, not the whole store."""
+
+    def validate_store(
+        self, store: ox.Store, union: bool = False, focus: Iterable[str] | None = None
+    ) -> ValidationReport: ...
+
+    def affected(
+        self,
+        store: ox.Store,
+        subjects: Iterable[str],
+        objects: Iterable[str] | None = None,
+        union: bool = False,
+        severities: Iterable[str] = ...,
+    ) -> set[str] | None: ...
 
 
 _LOGICAL = (SH["or"], SH["and"], SH.xone)

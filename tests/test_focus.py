@@ -7,7 +7,9 @@ random changes to the worked example, every node whose results changed must be a
 
 from __future__ import annotations
 
+import gc
 import random
+import weakref
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -18,6 +20,7 @@ import ontology
 import shapes
 from creative_graph.focus import TYPE, affected, reach
 from creative_graph.sparql_validation import SparqlValidator
+from creative_graph.validation import FocusValidator
 
 EX = "https://example.org/"
 PREFIXES = f"""@prefix sh: <http://www.w3.org/ns/shacl#> .
@@ -166,6 +169,25 @@ def test_the_projects_shapes_are_bounded() -> None:
     assert {f"{org}memberOf>", f"{org}memberOf>/{TYPE}"} <= violations.paths
 
 
+def test_reading_the_shapes_keeps_nothing_of_its_callers_alive() -> None:
+    """rdflib's SPARQL parser (for SPARQL targets) leaves reference cycles through its callers'
+    frames: a write's store would stay open, and locked, until the garbage collector ran."""
+
+    class Held:
+        pass
+
+    def caller() -> weakref.ref[Held]:
+        held = Held()
+        assert reach(shapes.graph()) is not None
+        return weakref.ref(held)
+
+    gc.disable()
+    try:
+        assert caller()() is None
+    finally:
+        gc.enable()
+
+
 @pytest.fixture(scope="module")
 def validator() -> SparqlValidator:
     return SparqlValidator(shapes.graph(), ontology.validation_graph())
@@ -218,3 +240,10 @@ def test_every_result_a_random_change_alters_is_about_an_affected_node(
         }
         store.remove(quad) if kind == "add" else store.add(quad)  # back to the example
     assert altered >= 3  # changes whose effect reached beyond the changed triple's subject
+
+
+def test_the_compiled_validator_can_focus_a_stand_in_cannot(validator: SparqlValidator) -> None:
+    class WholeOnly:
+        def validate_store(self, store: ox.Store, union: bool = False) -> None: ...
+
+    assert isinstance(validator, FocusValidator) and not isinstance(WholeOnly(), FocusValidator)
