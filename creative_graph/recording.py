@@ -8,7 +8,9 @@ their subjects (pyoxigraph reads them, whatever their size); other operations ar
 rdflib when small: a template's subject IRI is named, and the matches of a template with a
 variable subject (by its predicate, object or graph) are compared before and after. Anything
 else (LOAD, CLEAR ALL, a template with nothing fixed, an update too large to read) makes the
-change unknown, and the change stream then compares every actor.
+change unknown, and the change stream then compares every actor. It also notes whether a
+blank node's triples changed: the write's validation cannot name one in a query, so it then
+checks the whole store.
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ class RecordingStore:
     def __init__(self, store: ox.Store) -> None:
         self._store = store
         self._subjects: set[str] | None = set()
+        self._blank = False  # a blank node's own triples changed
+
+    def touched_blank_node(self) -> bool:
+        """Whether a change added or removed a triple whose subject is a blank node (or could
+        not say): no query can name one, so a validation of what changed must check all."""
+        return self._blank or self._subjects is None
 
     def touched(self) -> set[str] | None:
         """The IRIs noted so far, or None when a change could not say what it touched."""
@@ -54,15 +62,18 @@ class RecordingStore:
 
     def add(self, quad: ox.Quad) -> None:
         self._note(_subjects([quad]))
+        self._blank |= _blank([quad])
         self._store.add(quad)
 
     def remove(self, quad: ox.Quad) -> None:
         self._note(_subjects([quad]))
+        self._blank |= _blank([quad])
         self._store.remove(quad)
 
     def extend(self, quads: Iterable[ox.Quad]) -> None:
         listed = list(quads)
         self._note(_subjects(listed))
+        self._blank |= _blank(listed)
         self._store.extend(listed)
 
     def add_graph(self, graph: ox.NamedNode | ox.BlankNode) -> None:
@@ -70,10 +81,12 @@ class RecordingStore:
 
     def clear_graph(self, graph: Graph) -> None:
         self._note(_held(self._store, graph))
+        self._blank |= _holds_blank(self._store, graph)
         self._store.clear_graph(graph)
 
     def remove_graph(self, graph: ox.NamedNode) -> None:
         self._note(_held(self._store, graph))
+        self._blank |= _holds_blank(self._store, graph)
         self._store.remove_graph(graph)
 
     def update(self, update: str, base_iri: str | None = None) -> None:
@@ -83,8 +96,10 @@ class RecordingStore:
             self._store.update(update, base_iri=base_iri)
             return
         self._note(plan.subjects)
+        self._blank |= plan.blank
         for graph in plan.graphs:
             self._note(_held(self._store, graph))
+            self._blank |= _holds_blank(self._store, graph)
         before = [_matches(self._store, pattern) for pattern in plan.patterns]
         self._store.update(update, base_iri=base_iri)
         for pattern, earlier in zip(plan.patterns, before, strict=True):
@@ -92,7 +107,9 @@ class RecordingStore:
             if earlier is None or later is None:
                 self._note(None)
             else:
-                self._note(subject for subject, _ in earlier ^ later if subject)
+                changed = {subject for subject, _ in earlier ^ later}
+                self._note(subject for subject in changed if subject)
+                self._blank |= "" in changed
 
     def __len__(self) -> int:
         return len(self._store)
@@ -111,6 +128,17 @@ class RecordingStore:
 
 def _subjects(quads: Iterable[ox.Quad]) -> set[str]:
     return {q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)}
+
+
+def _blank(quads: Iterable[ox.Quad]) -> bool:
+    return any(isinstance(q.subject, ox.BlankNode) for q in quads)
+
+
+def _holds_blank(store: ox.Store, graph: Graph | ox.BlankNode) -> bool:
+    """Whether `graph` has a triple whose subject is a blank node."""
+    if isinstance(graph, ox.NamedNode) and not store.contains_named_graph(graph):
+        return False
+    return bool(store.query("ASK { ?s ?p ?o FILTER isBlank(?s) }", default_graph=graph))
 
 
 def _held(store: ox.Store, graph: Graph | ox.BlankNode) -> set[str]:
@@ -144,12 +172,13 @@ class _Plan:
     subjects: set[str] = field(default_factory=set)
     graphs: list[Graph] = field(default_factory=list)
     patterns: list[Pattern] = field(default_factory=list)
+    blank: bool = False  # a blank node subject is written
 
 
 def _plan(update: str, base_iri: str | None) -> _Plan | None:
     data = _data_subjects(update, base_iri)
     if data is not None:
-        return _Plan(subjects=data)
+        return _Plan(subjects=data[0], blank=data[1])
     if len(update) > READ_LIMIT:
         return None
     # in a thread of its own: pyparsing keeps exceptions it met, whose frames would otherwise
@@ -215,7 +244,8 @@ def _read_template(template: CompValue, default: URIRef | None, plan: _Plan) -> 
             if pattern == (None, None, None):
                 return False
             plan.patterns.append(pattern)
-        # a blank node subject is new (INSERT) and never part of a description
+        else:  # a blank node subject is new (INSERT) and never part of a description
+            plan.blank = True
     return True
 
 
@@ -242,9 +272,10 @@ _TOKEN = re.compile(
 )
 
 
-def _data_subjects(update: str, base_iri: str | None) -> set[str] | None:
-    """The subjects of an update made only of `INSERT DATA` and `DELETE DATA` operations (None
-    for any other update): each `DELETE` becomes `INSERT`, run on an empty store."""
+def _data_subjects(update: str, base_iri: str | None) -> tuple[set[str], bool] | None:
+    """The subject IRIs of an update made only of `INSERT DATA` and `DELETE DATA` operations,
+    and whether a subject is a blank node (None for any other update): each `DELETE` becomes
+    `INSERT`, run on an empty store."""
     top = []  # the tokens outside { } blocks, and the blocks' own braces
     depth = 0
     for match in _TOKEN.finditer(update):
@@ -287,4 +318,4 @@ def _data_subjects(update: str, base_iri: str | None) -> set[str] | None:
         probe.update("".join(text), base_iri=base_iri)
     except (SyntaxError, ValueError, OSError):
         return None
-    return _subjects(probe)
+    return _subjects(probe), _blank(probe)

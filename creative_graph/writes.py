@@ -8,12 +8,19 @@ there (for example between two sources) never block an unrelated write. Each acc
 adds a PROV-O activity to the runs graph, so every change stays traceable. The change runs on
 a `RecordingStore`, which tells the change journal which subjects it touched: the change
 stream then describes only the actors those could concern.
+
+The shapes judge only what a change can affect: the nodes it touched and those whose checks
+read them (`SparqlValidator.affected`), validated after the change on the copy and before it on
+a checkpoint taken just before; the results about every other node are the same before and
+after, so the verdict is the whole validation's. A change that cannot say what it touched (or
+touched a blank node, which no query can name) is judged on the whole store.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -29,7 +36,7 @@ from creative_graph.iris import Iris, run_key
 from creative_graph.ldes import ChangeLog
 from creative_graph.recording import RecordingStore
 from creative_graph.store import POINTER, StoreReader, StoreWriter
-from creative_graph.validation import StoreValidator, ValidationResult
+from creative_graph.validation import FocusValidator, StoreValidator, ValidationResult
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -90,19 +97,30 @@ class Writes:
         """
         with self._lock, StoreWriter(self.store, self.snapshots_kept) as writer:
             started = datetime.now(UTC)
+            # every violation of the store before the change, if this process knows them
+            known = self._known[1] if self._known and self._known[0] == self._published() else None
             with writer.trial() as copy:
-                before = self._violations_before(copy)
-                recording = RecordingStore(copy)
-                value = change(cast(ox.Store, recording))  # a stand-in with the same methods
-                activity = self._record(recording, label, body, started)
-                after = self._violations(copy)
+                # the store before the change (hard links; a "primary*" folder, so one left by
+                # a killed write is removed by the next writer)
+                base = self.store / f"primary-before-{started:%Y%m%dT%H%M%S%fZ}"
+                copy.flush()
+                copy.backup(str(base))
+                try:
+                    recording = RecordingStore(copy)
+                    value = change(cast(ox.Store, recording))  # a stand-in with the same methods
+                    activity = self._record(recording, label, body, started)
+                    focus = self._focus(copy, recording)
+                    after = self._violations(copy, focus)
+                    before = self._violations_before(base, focus, known)
+                finally:
+                    shutil.rmtree(base, ignore_errors=True)
                 added = tuple(v for v in after if _key(v) not in before)
                 if added:
                     raise WriteRefused(added)
                 writer.adopt(copy, recording.touched())
             del copy, recording  # the writer holds the adopted store: nothing else may keep it
             snapshot = writer.publish()
-            self._known = (snapshot, frozenset(_key(v) for v in after))
+            self._known = _known_after(snapshot, focus, after, known)
             # still the only writer: the change stream follows this snapshot, no later one
             try:
                 ChangeLog(self.store).sync_latest(StoreReader(self.store), self.iris.base)
@@ -110,13 +128,33 @@ class Writes:
                 log.error("change stream not synced after %s: %s", label, error)
         return WriteOutcome(snapshot, activity, value)
 
-    def _violations_before(self, copy: ox.Store) -> frozenset[_Key]:
-        if self._known is not None and self._known[0] == self._published():
-            return self._known[1]  # what this process found after its own last write
-        return frozenset(_key(v) for v in self._violations(copy))
+    def _focus(self, copy: ox.Store, recording: RecordingStore) -> set[str] | None:
+        """The nodes whose violations the change may have changed; None: every node."""
+        touched = recording.touched()
+        if touched is None or recording.touched_blank_node():
+            return None
+        if not isinstance(self.validator, FocusValidator):
+            return None
+        return self.validator.affected(copy, touched, union=True, severities=("Violation",))
 
-    def _violations(self, copy: ox.Store) -> tuple[ValidationResult, ...]:
-        return self.validator.validate_store(copy, union=True).violations
+    def _violations(self, store: ox.Store, focus: set[str] | None) -> tuple[ValidationResult, ...]:
+        if focus is None:
+            return self.validator.validate_store(store, union=True).violations
+        assert isinstance(self.validator, FocusValidator)
+        return self.validator.validate_store(store, union=True, focus=focus).violations
+
+    def _violations_before(
+        self, base: Path, focus: set[str] | None, known: frozenset[_Key] | None
+    ) -> frozenset[_Key]:
+        """The violations about `focus` (None: all) in the store before the change: from
+        `known`, else validated on `base`, the checkpoint taken before it."""
+        if known is not None:
+            return known if focus is None else frozenset(k for k in known if k[0] in focus)
+        store = ox.Store(str(base))
+        try:
+            return frozenset(_key(v) for v in self._violations(store, focus))
+        finally:
+            del store  # closed before its folder is removed
 
     def _published(self) -> str | None:
         pointer = self.store / POINTER
@@ -162,6 +200,22 @@ class Writes:
         ]
         copy.extend(ox.Quad(s, p, o, graph) for s, p, o in triples)
         return activity.value
+
+
+def _known_after(
+    snapshot: str,
+    focus: set[str] | None,
+    after: tuple[ValidationResult, ...],
+    known: frozenset[_Key] | None,
+) -> tuple[str | None, frozenset[_Key]] | None:
+    """Every violation of the new snapshot, if this process can tell without validating again:
+    all were just found, or those before were known and only the ones about `focus` changed."""
+    found = frozenset(_key(v) for v in after)
+    if focus is None:
+        return snapshot, found
+    if known is None:
+        return None
+    return snapshot, found | {k for k in known if k[0] not in focus}
 
 
 def _time(moment: datetime) -> ox.Literal:

@@ -143,7 +143,7 @@ def test_an_update_that_breaks_the_shapes_is_refused_whole(server: LiveServer) -
             f'INSERT DATA {{ GRAPH <{edits}> {{ <{actor}> <{SKOS}prefLabel> "Two"@en }} }}'
         )
         response = client.post("/sparql", content=update, headers=UPDATE | AUTH)
-        assert response.status_code == 422
+        assert response.status_code == 422, response.text
         assert actor in response.text and "nothing was written" in response.text
         detailed = client.post(
             "/sparql", content=update, headers=UPDATE | AUTH | {"Accept": "application/json"}
@@ -235,3 +235,36 @@ def test_the_service_description_offers_updates_only_when_writes_are_on(
         for s in (server, closed_server)
     ]
     assert update in described[0] and update not in described[1]
+
+
+def test_a_write_that_breaks_a_node_it_does_not_touch_is_refused_with_that_node_named(
+    server: LiveServer,
+) -> None:
+    org = "http://www.w3.org/ns/org#"
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        rows = client.get(
+            "/sparql",
+            params={"query": f"SELECT ?a WHERE {{ ?a a <{org}Organization> }} ORDER BY ?a LIMIT 2"},
+            headers=JSON,
+        ).json()["results"]["bindings"]
+        member, organisation = (row["a"]["value"] for row in rows)
+        edits = server.settings.base_iri + "graph/edits"
+        joined = client.post(
+            "/sparql",
+            content=f"INSERT DATA {{ GRAPH <{edits}> {{ <{member}> <{org}memberOf> "
+            f"<{organisation}> }} }}",
+            headers=UPDATE | AUTH,
+        )
+        assert joined.status_code == 204, joined.text
+        before = snapshot(client)
+        # the organisation stops being one: its member's org:memberOf now points to a
+        # non-organisation, though the update never names the member
+        untyped = client.post(
+            "/sparql",
+            content=f"DELETE WHERE {{ GRAPH ?g {{ <{organisation}> a <{org}Organization> }} }}",
+            headers=UPDATE | AUTH | {"Accept": "application/json"},
+        )
+        assert untyped.status_code == 422, untyped.text
+        (violation,) = untyped.json()["violations"]
+        assert violation["focus_node"] == member and violation["path"] == "org:memberOf"
+        assert snapshot(client) == before
