@@ -3,22 +3,34 @@
 For every named graph: `{name}.nq.gz` (N-Quads, with the graph name) and `{name}.ttl.gz`
 (Turtle); for the whole graph: `all.nq.gz`, `all.ttl.gz` (the merged triples) and `actors.csv`
 (one row per actor). They are written from the published snapshot into
-`{STORE}/dumps/{snapshot}/` with a `manifest.json` (sizes, SHA-256 and SHA-1, modified time),
-built in a temporary folder and renamed into place, so a reader never sees half a dump.
+`{STORE}/dumps/{snapshot}/` with a `manifest.json` (sizes, SHA-256 and SHA-1, modified time).
 Gzip output carries no timestamp, so unchanged data gives byte-identical files (same ETag).
 
+A set is complete when its folder (named for its snapshot) holds its manifest and every file
+the manifest lists, at the size it says: it is built in `{snapshot}.tmp/`, synced to disk and
+renamed into place, so a killed or crashed writer leaves nothing that counts. What is served
+(`latest`) is the newest complete set of the current snapshot or an earlier one, so download
+links keep working while a newer set is written; an older set is removed only once a newer
+one is complete.
+
 The ingest command writes them after its sources are published (`creative-graph dumps` does
-it alone); the server only serves files (`endpoint/dumps.py`).
+it alone); after an accepted write the server has `Refresher` write them in the background.
+The server only serves files (`endpoint/dumps.py`).
 """
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import hashlib
 import json
+import logging
+import multiprocessing
 import os
 import shutil
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +42,11 @@ from creative_graph import actors_csv
 from creative_graph.namespaces import PREFIXES
 from creative_graph.store import POINTER
 
+log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
+LOCK = "writing.lock"  # in {STORE}/dumps/: one writer of dumps at a time, across processes
+BUILDING = ".tmp"  # suffix of a set being written
+REMOVING = ".removing"  # suffix of a set being removed
 # zlib's default: 9 compresses N-Quads only ~4 % smaller at 2.5 times the time
 LEVEL = 6
 
@@ -69,24 +85,67 @@ class _Hashing:
         self.handle.flush()
 
 
-def current_snapshot(store: Path) -> str | None:
-    try:
-        return (store / POINTER).read_text(encoding="utf-8").strip() or None
-    except FileNotFoundError:
-        return None
+@dataclass(frozen=True)
+class DumpSet:
+    """A complete set of dumps: the snapshot they are of, their folder, their files."""
+
+    snapshot: str
+    folder: Path
+    files: list[DumpFile]
 
 
 def directory(store: Path, snapshot: str) -> Path:
     return store / "dumps" / snapshot
 
 
-def read(store: Path, snapshot: str) -> list[DumpFile] | None:
-    """The dumps of a snapshot, or None if they have not been written."""
+def _order(name: str) -> tuple[int, str] | None:
+    """Where a snapshot's name sorts among snapshots (by its number); None if it is not one."""
+    number, _, rest = name.partition("-")
+    return (int(number), rest) if number.isdigit() and rest and "." not in rest else None
+
+
+def complete(folder: Path) -> list[DumpFile] | None:
+    """The files of a set of dumps if it is complete: its manifest and every file it lists, at
+    the size it says; else None."""
     try:
-        entries = json.loads((directory(store, snapshot) / MANIFEST).read_text(encoding="utf-8"))
+        entries = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        files = [DumpFile(**entry) for entry in entries]
+        if all((folder / f.name).stat().st_size == f.bytes for f in files):
+            return files
+    except (OSError, ValueError, TypeError):  # missing, unreadable, not a manifest
+        pass
+    return None
+
+
+def latest(store: Path, snapshot: str | None) -> DumpSet | None:
+    """The dumps to serve for `snapshot`: its own set if complete, else the newest complete set
+    of an earlier snapshot; None when there is none (or nothing is published)."""
+    limit = _order(snapshot) if snapshot else None
+    if limit is None:
+        return None
+    try:
+        names = [p.name for p in (store / "dumps").iterdir()]
     except FileNotFoundError:
         return None
-    return [DumpFile(**entry) for entry in entries]
+    orders = {name: order for name in names if (order := _order(name)) is not None}
+    for name in sorted((n for n in orders if orders[n] <= limit), key=orders.__getitem__)[::-1]:
+        files = complete(directory(store, name))
+        if files is not None:
+            return DumpSet(name, directory(store, name), files)
+    return None
+
+
+def read(store: Path, snapshot: str | None) -> list[DumpFile] | None:
+    """The files served for `snapshot` (see `latest`), or None if no set is written yet."""
+    found = latest(store, snapshot)
+    return found.files if found else None
+
+
+def served_snapshot(store: Path, snapshot: str | None) -> str:
+    """The snapshot whose dumps are served for `snapshot` ("" if none): what a description of
+    them must be rebuilt after."""
+    found = latest(store, snapshot)
+    return found.snapshot if found else ""
 
 
 def _graph_name(graph: str) -> str:
@@ -95,19 +154,70 @@ def _graph_name(graph: str) -> str:
 
 
 def write(store: Path, keep: int = 3) -> list[DumpFile]:
-    """Write the dumps of the current published snapshot (if not written yet); return them."""
-    snapshot = current_snapshot(store)
-    if snapshot is None:
-        return []
-    existing = read(store, snapshot)
-    if existing is not None:
-        return existing
-    source = ox.Store.read_only(str(store / "published" / snapshot))
-    modified = datetime.fromtimestamp((store / POINTER).stat().st_mtime, UTC).isoformat()
-    target = directory(store, snapshot)
-    building = target.with_name(target.name + ".tmp")
-    shutil.rmtree(building, ignore_errors=True)
-    building.mkdir(parents=True)
+    """Write the dumps of the current published snapshot (if not written yet); return them.
+
+    One writer at a time, across processes (an ingest's dumps wait for the server's). The
+    snapshot is read from a hard-linked copy, so publishes meanwhile may remove it. Afterwards
+    the sets no longer needed are removed (`_prune`, `keep` as many as snapshots kept).
+    """
+    root = store / "dumps"
+    root.mkdir(parents=True, exist_ok=True)
+    with _exclusive(root / LOCK):
+        for left in [*root.glob(f"*{BUILDING}"), *root.glob(f"*{REMOVING}")]:
+            shutil.rmtree(left, ignore_errors=True)  # by a killed writer
+        held = _hold(store, root)
+        if held is None:
+            return []
+        snapshot, modified, files = held
+        if files is None:
+            files = _build(root / (snapshot + BUILDING), snapshot, modified)
+        _prune(store, keep)
+        return files
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    with path.open("a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when closed
+        yield
+
+
+def _published(store: Path) -> tuple[str, str] | None:
+    """The snapshot `PUBLISHED` names and when it was published (read from one open file)."""
+    try:
+        with (store / POINTER).open(encoding="utf-8") as pointer:
+            name = pointer.read().strip()
+            stamp = os.fstat(pointer.fileno()).st_mtime
+    except FileNotFoundError:
+        return None
+    return (name, datetime.fromtimestamp(stamp, UTC).isoformat()) if name else None
+
+
+def _hold(store: Path, root: Path) -> tuple[str, str, list[DumpFile] | None] | None:
+    """The published snapshot, its time and its dumps if complete; if not, a hard-linked copy
+    of it in `{snapshot}.tmp/snapshot/`. None when nothing is published."""
+    for _ in range(3):
+        published = _published(store)
+        if published is None:
+            return None
+        snapshot, modified = published
+        files = complete(directory(store, snapshot))
+        if files is not None:
+            return snapshot, modified, files
+        building = root / (snapshot + BUILDING)
+        try:
+            copy = building / "snapshot"
+            shutil.copytree(store / "published" / snapshot, copy, copy_function=os.link)
+            return snapshot, modified, None
+        except OSError:  # removed by later publishes (SNAPSHOTS_KEPT): take the newest
+            shutil.rmtree(building, ignore_errors=True)
+    raise OSError("published snapshots changed too fast to write their dumps")
+
+
+def _build(building: Path, snapshot: str, modified: str) -> list[DumpFile]:
+    """The dumps of the snapshot copied into `building/snapshot`, made there and renamed into
+    place once every file is on disk."""
+    source = ox.Store.read_only(str(building / "snapshot"))
     files: list[DumpFile] = []
 
     def add(
@@ -125,6 +235,8 @@ def write(store: Path, keep: int = 3) -> list[DumpFile]:
                     fill(body)
             else:
                 fill(hashing)  # type: ignore[arg-type]
+            raw.flush()
+            os.fsync(raw.fileno())
         files.append(
             DumpFile(
                 name, title, media_type, compressed, graph, path.stat().st_size,
@@ -172,15 +284,29 @@ def write(store: Path, keep: int = 3) -> list[DumpFile]:
     add("all.ttl.gz", "The whole graph, merged (Turtle, gzip)", "text/turtle", None,
         everything_turtle)  # fmt: skip
     add("actors.csv", "Every actor, one row each (CSV)", "text/csv", None, actors)
+    del source  # closed before its copy goes
+    shutil.rmtree(building / "snapshot")
     for part in building.glob("*.part"):
         part.unlink()
-    (building / MANIFEST).write_text(
-        json.dumps([asdict(f) for f in files], indent=1), encoding="utf-8"
-    )
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(building, target)
-    _prune(store, keep)
+    with (building / MANIFEST).open("w", encoding="utf-8") as manifest:
+        manifest.write(json.dumps([asdict(f) for f in files], indent=1))
+        manifest.flush()
+        os.fsync(manifest.fileno())
+    _sync_folder(building)
+    target = building.with_name(snapshot)
+    if target.exists():  # a set found incomplete (files removed by hand, say)
+        _remove(target)
+    os.replace(building, target)  # the set counts from here
+    _sync_folder(building.parent)
     return files
+
+
+def _sync_folder(folder: Path) -> None:
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 CHUNK = 1 << 22
@@ -221,13 +347,80 @@ def _as_turtle(paths: list[Path], out: IO[bytes], prefixes: dict[str, str]) -> N
 
 
 def _prune(store: Path, keep: int) -> None:
-    """Keep the dumps of the snapshots still published, at most `keep` of them."""
+    """Remove the sets of dumps no longer needed, never one newer than the newest complete set.
+
+    The newest complete set (served) and the one before it (downloads begun may still read
+    it) stay; older ones while their snapshot is still published, `keep` complete sets at most.
+    A set is renamed before it is removed, so it is never served half removed.
+    """
     root = store / "dumps"
     snapshots = store / "published"
     published = {p.name for p in snapshots.iterdir()} if snapshots.exists() else set()
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.endswith(".tmp"))
-    for folder in folders[:-keep] if keep else folders:
-        shutil.rmtree(folder, ignore_errors=True)
-    for folder in folders[-keep:]:
-        if folder.name not in published:
-            shutil.rmtree(folder, ignore_errors=True)
+    orders = {p.name: order for p in root.iterdir() if (order := _order(p.name)) is not None}
+    folders = [root / name for name in sorted(orders, key=orders.__getitem__)]
+    done = [folder for folder in folders if complete(folder) is not None]
+    if not done:
+        return
+    kept = {*done[-2:], *(f for f in done[-keep:] if keep > 0 and f.name in published)}
+    for folder in folders:
+        if folder not in kept and orders[folder.name] < orders[done[-1].name]:
+            _remove(folder)
+
+
+def _remove(folder: Path) -> None:
+    """Remove a set: renamed first, so that it is never served half removed."""
+    removing = folder.with_name(folder.name + REMOVING)
+    os.replace(folder, removing)
+    shutil.rmtree(removing, ignore_errors=True)
+
+
+class Refresher:
+    """Brings the dumps up to date after a publish, in the background: `write` runs in a child
+    process (it reads the whole snapshot: ~70 s and ~700 MB at 100,000 actors), one run at a
+    time; `request` never waits. Requests during a run make one more run after it, for the
+    snapshot published by then. A failed run is logged; the next request tries again.
+    """
+
+    def __init__(self, store: Path, keep: int = 3) -> None:
+        self.store = Path(store)
+        self.keep = keep
+        self._lock = threading.Lock()
+        self._wanted = False  # a run is asked for and not started yet
+        self._running = False  # the thread that starts runs is alive
+
+    def request(self) -> None:
+        with self._lock:
+            self._wanted = True
+            if self._running:
+                return
+            self._running = True
+        threading.Thread(target=self._runs, name="dumps", daemon=True).start()
+
+    def _next(self) -> bool:
+        with self._lock:
+            self._running = self._wanted
+            self._wanted = False
+            return self._running
+
+    def _runs(self) -> None:
+        try:
+            while self._next():
+                self._run()
+        except BaseException:  # the next request starts a new thread
+            with self._lock:
+                self._running = False
+            raise
+
+    def _run(self) -> None:
+        spawn = multiprocessing.get_context("spawn")  # no copy of the server's memory
+        process = spawn.Process(
+            target=write, args=(self.store, self.keep), name="creative-graph dumps", daemon=True
+        )
+        try:
+            process.start()
+        except OSError as error:
+            log.error("cannot start writing the dumps: %s", error)
+            return
+        process.join()
+        if process.exitcode != 0:
+            log.error("the dumps were not written (exit code %s)", process.exitcode)

@@ -14,6 +14,10 @@ read them (`SparqlValidator.affected`), validated after the change on the copy a
 a checkpoint taken just before; the results about every other node are the same before and
 after, so the verdict is the whole validation's. A change that cannot say what it touched (or
 touched a blank node, which no query can name) is judged on the whole store.
+
+An accepted write also asks for the dumps of the new snapshot (`dumps.Refresher`: in a child
+process, in the background, one run at a time); until they are written, the previous ones are
+served.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import TypeVar, cast
 import pyoxigraph as ox
 
 from creative_graph import __version__
+from creative_graph.dumps import Refresher
 from creative_graph.iris import Iris, run_key
 from creative_graph.ldes import ChangeLog
 from creative_graph.recording import RecordingStore
@@ -77,12 +82,19 @@ class Writes:
     """Applies changes one at a time: try on a copy, validate, adopt and publish."""
 
     def __init__(
-        self, store: Path, validator: StoreValidator, iris: Iris, snapshots_kept: int = 3
+        self,
+        store: Path,
+        validator: StoreValidator,
+        iris: Iris,
+        snapshots_kept: int = 3,
+        refresh_dumps: bool = True,
     ) -> None:
         self.store = Path(store)
         self.validator = validator
         self.iris = iris
         self.snapshots_kept = snapshots_kept
+        # the dumps follow each accepted write, in the background
+        self.dumps = Refresher(self.store, snapshots_kept) if refresh_dumps else None
         # one write at a time in this process; the store's flock keeps other processes out
         self._lock = threading.Lock()
         self._known: tuple[str | None, frozenset[_Key]] | None = None
@@ -126,6 +138,8 @@ class Writes:
                 ChangeLog(self.store).sync_latest(StoreReader(self.store), self.iris.base)
             except (OSError, sqlite3.Error) as error:  # the write stands; the next sync catches up
                 log.error("change stream not synced after %s: %s", label, error)
+        if self.dumps is not None:
+            self.dumps.request()  # returns at once
         return WriteOutcome(snapshot, activity, value)
 
     def _focus(self, copy: ox.Store, recording: RecordingStore) -> set[str] | None:
