@@ -149,12 +149,12 @@ class Catalog:
         they were there.
         """
         headers = validators(snapshot, media_type)
-        if "ETag" in headers and not self.has_dumps(snapshot):
-            headers["ETag"] = headers["ETag"][:-1] + ':no-dumps"'
+        if "ETag" in headers and (served := self.has_dumps(snapshot)) != snapshot.name:
+            headers["ETag"] = headers["ETag"][:-1] + f':dumps-of-{served or "none"}"'
         return headers
 
-    def has_dumps(self, snapshot: Snapshot) -> bool:
-        return bool(snapshot.name) and dumps.read(self.settings.store, snapshot.name) is not None
+    def has_dumps(self, snapshot: Snapshot) -> str:  # the snapshot whose dumps are served, or ""
+        return dumps.served_snapshot(self.settings.store, snapshot.name)
 
     def _build(self, snapshot: Snapshot) -> Graph:
         base = self.base
