@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(resources.router(reader, templates, settings))
     app.include_router(void.router(reader, settings))
     app.include_router(named_queries.router(reader, pool, settings))
+    named_queries.document(app)  # /openapi.json completed, shown at /docs
     app.include_router(dumps.router(reader, settings))
     app.include_router(ldes.router(settings))
     # one catalogue, built once per snapshot, behind /catalog, /oai and /graph/{name}
