@@ -193,6 +193,10 @@ def test_every_example_of_the_query_page_answers_as_it_is(demo: LiveServer) -> N
         # as YASGUI sends it: POST, a form, nothing bound
         answer = httpx.post(demo.url + "/sparql", data={"query": query}, headers=JSON, timeout=30)
         assert rows(answer), f"the example {name} finds nothing on the query page"
+    # each example's API call is linked to its documentation (its parameters, Try it out)
+    for named in load_queries():
+        assert f'href="/docs#/named%20queries/{named.name}"' in page
+    assert httpx.get(demo.url + "/docs").status_code == 200
 
 
 def test_the_docs_page_is_served_and_plain_without_npm(
