@@ -9,12 +9,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from rdflib import Graph
-from starlette.types import Receive, Scope, Send
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
 
 from creative_graph import __version__
 from creative_graph.iris import Iris
@@ -134,6 +137,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             }
         )
 
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        """FastAPI's answer, but a 405 that allows GET says it allows HEAD too (`Application`)."""
+        if error.status_code == 405 and error.headers:
+            allowed = {**error.headers, "Allow": with_head(error.headers.get("Allow", ""))}
+            error = HTTPException(405, error.detail, allowed)
+        return await http_exception_handler(request, error)
+
     @app.exception_handler(StoreError)
     @app.exception_handler(OSError)
     async def store_unavailable(request: Request, error: Exception) -> PlainTextResponse:
@@ -144,7 +155,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 class Application(FastAPI):
-    """FastAPI, with SPARQL query requests answered in front of it (`endpoint.sparql_fast`)."""
+    """FastAPI, with SPARQL query requests answered in front of it (`endpoint.sparql_fast`), and
+    HEAD answered wherever GET is.
+
+    FastAPI's routes answer only the methods they name, so a route for GET alone would refuse
+    HEAD with 405, and link checkers (data.europa.eu's, `creative-graph mqa`) send HEAD. A HEAD
+    request goes to the routes as it is, so a route that answers HEAD itself (dumps, /sparql,
+    /catalog, ...) still does; when the routes refuse it with a 405 that allows GET, it is run
+    as that GET and answered with the GET's status and headers (`Content-Length` the length
+    of the GET's body, validators, `Vary`, `Link`, `Location`) and no body. It costs what the
+    GET costs, plus one routing: nothing is answered to HEAD that a GET would not compute.
+    """
 
     sparql_queries: SparqlFastPath | None = None
 
@@ -152,11 +173,60 @@ class Application(FastAPI):
         if self.sparql_queries is not None and scope["type"] == "http":
             await self.sparql_queries(scope, receive, send)
         else:
-            await super().__call__(scope, receive, send)
+            await self.framework(scope, receive, send)
 
     async def framework(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Everything the fast path does not answer: FastAPI's middleware and routes."""
-        await super().__call__(scope, receive, send)
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await super().__call__(scope, receive, send)
+            return
+        refused = False
+
+        async def unless_refused(message: Message) -> None:
+            nonlocal refused
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                refused = "GET" in _allowed(message.get("headers", ()))
+            if not refused:
+                await send(message)
+
+        await super().__call__(dict(scope), receive, unless_refused)  # routing adds to scope
+        if refused:
+            await super().__call__({**scope, "method": "GET"}, receive, _headers_only(send))
+
+
+BODY_MESSAGES = ("http.response.body", "http.response.pathsend")
+METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def with_head(allow: str) -> str:
+    """An `Allow` value with HEAD wherever GET is allowed, methods in a fixed order."""
+    methods = {m.strip().upper() for m in allow.split(",") if m.strip()}
+    if "GET" in methods:
+        methods.add("HEAD")
+    rank = {method: i for i, method in enumerate(METHOD_ORDER)}
+    return ", ".join(sorted(methods, key=lambda m: (rank.get(m, len(rank)), m)))
+
+
+def _allowed(headers: list[tuple[bytes, bytes]]) -> set[str]:
+    """The methods a response's `Allow` header names."""
+    return {
+        method.strip().upper()
+        for name, value in headers
+        if name.lower() == b"allow"
+        for method in value.decode("latin-1").split(",")
+    }
+
+
+def _headers_only(send: Send) -> Send:
+    """`send` for a GET run for a HEAD: the start as it is, then one empty body."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            await send(message)
+        elif message["type"] in BODY_MESSAGES and not message.get("more_body", False):
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    return sending
 
 
 def _writes(settings: Settings) -> Writes | None:
