@@ -1,29 +1,36 @@
-"""Each source graph's IRI resolves: `/graph/{name}` describes the dataset, not its content.
+"""Each named graph's IRI resolves: `/graph/{name}` describes the graph, not its content.
 
-For machines, the dataset's DCAT-AP description from the catalogue (Turtle, JSON-LD, RDF/XML,
-N-Triples, by `Accept` or suffix); for people, a page with what it is, who publishes it under
-which licence, its size, its downloads and a query to start with, and schema.org `Dataset`
-JSON-LD so that dataset search engines find it. The content itself is in the dumps and the
-SPARQL endpoint.
+A source graph is a dataset: for machines, its DCAT-AP description from the catalogue (Turtle,
+JSON-LD, RDF/XML, N-Triples, by `Accept` or suffix); for people, a page with what it is, who
+publishes it under which licence, its size, its downloads and a query to start with, and
+schema.org `Dataset` JSON-LD so that dataset search engines find it. The instance's own graphs
+(`ontology`, `runs`, `identity`) and any other named graph under `{BASE_IRI}graph/` get a
+shorter description (VoID): what the graph holds, its triples, its dumps, and where to read on
+(the ontology's pages, the runs, the replaced actor IRIs). The content itself is in the dumps
+and the SPARQL endpoint.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.templating import Jinja2Templates
-from rdflib import Graph, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, VOID, XSD
 
+from creative_graph import dumps
 from creative_graph.settings import Settings
-from creative_graph.store import StoreReader
+from creative_graph.store import Snapshot, StoreReader
 from endpoint.caching import not_modified
 from endpoint.catalog import Catalog, reachable
 from endpoint.representations import (
     BY_MEDIA_TYPE,
     HTML,
+    RdfFormat,
     alternates,
     json_for_html,
     not_acceptable,
@@ -33,6 +40,36 @@ from endpoint.representations import (
 )
 
 SCHEMA_FORMATS = {"application/n-quads": "application/n-quads", "text/turtle": "text/turtle"}
+SD = "http://www.w3.org/ns/sparql-service-description#"
+# a graph `{BASE_IRI}graph/{name}` has a page when its name needs no escaping in a path, an IRI
+# or a query
+GRAPH_NAME = re.compile(r"[A-Za-z0-9_~-]+")
+LISTED = 100  # runs or replaced IRIs shown on a graph's page; a query gives them all
+# what the instance's own graphs hold (`ingest.pipeline`, `ingest.identity`, `writes`)
+OWN_GRAPHS = {
+    "ontology": "The model this instance publishes: the creative-graph ontology and its SKOS "
+    "concept schemes, as the last ingest loaded them.",
+    "runs": "Provenance: one PROV-O activity for each ingest run and each validated write, with "
+    "when it ran, what it read (files or requests, with SHA-256 checksums) and what it produced.",
+    "identity": "Actor identity: when two actor IRIs turn out to name the same actor, one "
+    "survives; each replaced IRI is owl:sameAs and dct:isReplacedBy its survivor, and redirects "
+    "to it.",
+}
+RUNS_QUERY = """PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?run ?label ?started ?ended WHERE { GRAPH <%s> {
+  ?run a prov:Activity ; rdfs:label ?label ; prov:startedAtTime ?started ;
+       prov:endedAtTime ?ended } }
+ORDER BY DESC(?ended) ?run"""
+REPLACED_QUERY = """PREFIX dct: <http://purl.org/dc/terms/>
+SELECT ?replaced ?survivor WHERE { GRAPH <%s> { ?replaced dct:isReplacedBy ?survivor } }
+ORDER BY ?replaced"""
+
+
+def graph_page(graph: str, base: str) -> str | None:
+    """The path of a named graph's page on this instance, or None when it has none."""
+    name = graph.removeprefix(f"{base}graph/")
+    return f"/graph/{name}" if name != graph and GRAPH_NAME.fullmatch(name) else None
 
 
 def description(full: Graph, dataset: URIRef, base: str) -> Graph:
@@ -91,19 +128,38 @@ def router(
     api = APIRouter(tags=["datasets"])
     base = settings.base_iri
 
-    @api.get("/graph/{name}", summary="A source graph's description (DCAT-AP; HTML for people)")
-    def dataset(request: Request, name: str) -> Response:
+    @api.get("/graph/{name}", summary="A named graph's description (DCAT-AP or VoID; HTML)")
+    def named_graph(request: Request, name: str) -> Response:
         name, forced = split_suffix(name)
         snapshot = reader.snapshot
         full = catalog.graph(snapshot)
         iri = URIRef(f"{base}graph/{name}")
-        if (iri, RDF.type, DCAT.Dataset) not in full:
-            return PlainTextResponse(f"No dataset <{iri}> here; see /catalog\n", status_code=404)
+        if (iri, RDF.type, DCAT.Dataset) in full:
+            return dataset(request, name, iri, forced, snapshot, full)
+        if GRAPH_NAME.fullmatch(name) and reader.has_graph(str(iri)):
+            return other_graph(request, name, iri, forced, snapshot)
+        return PlainTextResponse(f"No graph <{iri}> here; see /catalog\n", status_code=404)
+
+    def negotiated(
+        request: Request, name: str, forced: RdfFormat | None, snapshot: Snapshot
+    ) -> tuple[str | None, dict[str, str]]:
         media_type = forced.media_type if forced else preferred(request)
+        headers = {"Vary": "Accept", "Link": alternates(f"/graph/{name}")}
+        if media_type is not None:
+            headers |= catalog.validators(snapshot, media_type)  # its dumps change it too
+        return media_type, headers
+
+    def dataset(
+        request: Request,
+        name: str,
+        iri: URIRef,
+        forced: RdfFormat | None,
+        snapshot: Snapshot,
+        full: Graph,
+    ) -> Response:
+        media_type, headers = negotiated(request, name, forced, snapshot)
         if media_type is None:
             return not_acceptable()
-        headers = {"Vary": "Accept", "Link": alternates(f"/graph/{name}")}
-        headers |= catalog.validators(snapshot, media_type)
         unchanged = not_modified(request, headers)
         if unchanged is not None:
             return unchanged
@@ -136,9 +192,115 @@ def router(
             "rights": str(value(rights, RDFS.label)) if rights is not None else "",
             "modified": str(value(iri, DCTERMS.modified) or ""),
             "downloads": downloads,
-            "query_link": "/sparql?" + urlencode({"query": example}),
+            "query_link": query_link(example),
             "json_ld": json_for_html(schema_dataset(part, iri)),
         }
         return templates.TemplateResponse(request, "dataset.html", context, headers=headers)
 
+    def other_graph(
+        request: Request, name: str, iri: URIRef, forced: RdfFormat | None, snapshot: Snapshot
+    ) -> Response:
+        media_type, headers = negotiated(request, name, forced, snapshot)
+        if media_type is None:
+            return not_acceptable()
+        unchanged = not_modified(request, headers)
+        if unchanged is not None:
+            return unchanged
+        about = GraphAbout.read(reader, settings, snapshot, name, str(iri))
+        if media_type != HTML:
+            return rdf_response(about.void(base), BY_MEDIA_TYPE[media_type], headers)
+        content = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }} LIMIT 100"
+        context = {
+            "about": about,
+            "path": f"/graph/{name}",
+            "listed": LISTED,
+            "content_link": query_link(content),
+        }
+        return templates.TemplateResponse(request, "graph.html", context, headers=headers)
+
     return api
+
+
+def query_link(query: str) -> str:
+    return "/sparql?" + urlencode({"query": query})
+
+
+@dataclass(frozen=True)
+class GraphAbout:
+    """What a named graph that is not a dataset holds, as its page and its VoID say it."""
+
+    iri: str
+    name: str
+    title: str
+    description: str
+    triples: int
+    downloads: tuple[dumps.DumpFile, ...]
+    runs: tuple[dict[str, str], ...] = ()  # the runs graph: the latest runs
+    replaced: tuple[dict[str, str], ...] = ()  # the identity graph: replaced -> survivor
+    listing_link: str = ""  # a query listing all the runs or replaced IRIs
+
+    @classmethod
+    def read(
+        cls, reader: StoreReader, settings: Settings, snapshot: Snapshot, name: str, iri: str
+    ) -> GraphAbout:
+        (counted,) = reader.select(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"
+        )
+        titles = reader.select(
+            f"SELECT ?title WHERE {{ GRAPH <{iri}> {{ <{iri}> <{DCTERMS.title}> ?title }} }}"
+        )
+        files = dumps.read(settings.store, snapshot.name)  # maybe an earlier snapshot's
+        found = cls(
+            iri=iri,
+            name=name,
+            title=min((row["title"] for row in titles), default=f"Named graph {name}"),
+            description=OWN_GRAPHS.get(name, "A named graph of this instance."),
+            triples=int(counted["n"]),
+            downloads=tuple(f for f in files or () if f.graph == iri),
+        )
+        if name == "runs":
+            listing = RUNS_QUERY % iri
+            runs = tuple(
+                {**row, "link": _path(row["run"], settings.base_iri)}
+                for row in reader.select(f"{listing} LIMIT {LISTED}")
+            )
+            return replace(found, runs=runs, listing_link=query_link(listing))
+        if name == "identity":
+            listing = REPLACED_QUERY % iri
+            replaced = tuple(
+                {**row, **{f"{k}_link": _path(row[k], settings.base_iri) for k in row}}
+                for row in reader.select(f"{listing} LIMIT {LISTED}")
+            )
+            return replace(found, replaced=replaced, listing_link=query_link(listing))
+        return found
+
+    def void(self, base: str) -> Graph:
+        """The graph described in VoID, as `/.well-known/void` describes it among the others."""
+        graph = Graph()
+        graph.bind("void", VOID)
+        graph.bind("dct", DCTERMS)
+        graph.bind("sd", SD)
+        me = URIRef(self.iri)
+        graph.add((me, RDF.type, VOID.Dataset))
+        graph.add((me, RDF.type, URIRef(SD + "NamedGraph")))
+        graph.add((me, URIRef(SD + "name"), me))
+        graph.add((me, DCTERMS.title, Literal(self.title)))
+        graph.add((me, DCTERMS.description, Literal(self.description, lang="en")))
+        graph.add((me, VOID.triples, Literal(self.triples, datatype=XSD.integer)))
+        graph.add((me, VOID.sparqlEndpoint, URIRef(base + "sparql")))
+        graph.add((me, RDFS.seeAlso, URIRef(base + ".well-known/void")))
+        for file in self.downloads:
+            graph.add((me, VOID.dataDump, URIRef(f"{base}dumps/{file.name}")))
+        if self.name == "ontology":
+            graph.add((me, RDFS.seeAlso, URIRef(base + "ns")))
+            graph.add((me, RDFS.seeAlso, URIRef(base + "concept")))
+        for row in self.runs:
+            graph.add((me, VOID.exampleResource, URIRef(row["run"])))
+        for row in self.replaced:
+            graph.add((me, VOID.exampleResource, URIRef(row["replaced"])))
+        return graph
+
+
+def _path(iri: str, base: str) -> str:
+    """Where a thing's IRI is dereferenced on this instance; other IRIs as they are."""
+    return iri.replace(base, "/", 1) if iri.startswith(base) else iri

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from creative_graph.namespaces import sparql_prefixes
 from creative_graph.settings import Settings
 from creative_graph.store import StoreReader
+from endpoint.datasets import graph_page
 from endpoint.ecosystems import KINDS
 from endpoint.labels import labels
 from endpoint.negotiation import choose
@@ -65,12 +66,14 @@ class GraphSummary:
     triples: int
     actors: int
     attribution: str
+    page: str | None  # where the graph's IRI resolves here (None: nowhere on this instance)
 
 
-def _summaries(reader: StoreReader) -> list[GraphSummary]:
+def _summaries(reader: StoreReader, base: str) -> list[GraphSummary]:
     return [
         GraphSummary(
             graph=row["graph"],
+            page=graph_page(row["graph"], base),
             title=row.get("title", ""),
             triples=int(row["triples"]),
             actors=int(row.get("actors", 0)),
@@ -102,7 +105,7 @@ def router(reader: StoreReader, templates: Jinja2Templates, settings: Settings) 
 
     @api.get("/", response_class=Response)
     async def home(request: Request, format: str | None = None) -> Response:
-        graphs = await run_in_threadpool(_summaries, reader)
+        graphs = await run_in_threadpool(_summaries, reader, settings.base_iri)
         ecosystems = await run_in_threadpool(_ecosystems, reader, settings.base_iri)
         snapshot = reader.snapshot
         document = {
