@@ -388,6 +388,12 @@ class Refresher:
         self._wanted = False  # a run is asked for and not started yet
         self._running = False  # the thread that starts runs is alive
 
+    @property
+    def busy(self) -> bool:
+        """Whether a run is under way or asked for."""
+        with self._lock:
+            return self._running
+
     def request(self) -> None:
         with self._lock:
             self._wanted = True
