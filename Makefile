@@ -38,6 +38,9 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed ui
 
+# The demo's contact: a reserved address (RFC 2606), so that what the catalogue and OAI-PMH's
+# Identify name is plainly a demonstration; a deployment sets its own (docs/CATALOG.md).
+demo: export CREATIVE_GRAPH_CATALOG_CONTACT ?= mailto:demo-contact@example.org
 demo: install
 	$(BIN)/creative-graph ingest
 	$(BIN)/creative-graph serve --host $(HOST) --port $(PORT)

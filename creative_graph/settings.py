@@ -68,7 +68,9 @@ class Settings(BaseSettings):
     catalog_contact: str = Field(
         default="",
         description="The catalogue's contact point: a mailto: address or a web page; "
-        "empty: the instance's home page (BASE_IRI).",
+        "empty: the instance's home page (BASE_IRI). OAI-PMH Identify names its mailto: address "
+        "as adminEmail, else webmaster@ the BASE_IRI host (webmaster@localhost.invalid for a "
+        "local one): set it before asking a portal to harvest.",
     )
     catalog_page_size: int = Field(
         default=100,

@@ -26,7 +26,14 @@ from ingest.coverage import Coverage, coverage
 from ingest.errors import Problem, SourceError
 from ingest.manifest import SourceManifest
 from ingest.mappers import mappers
-from ingest.provenance import RunFacts, checksum, describe_source, run_record
+from ingest.provenance import (
+    RunFacts,
+    checksum,
+    data_modified,
+    describe_source,
+    run_record,
+    version_iri,
+)
 from ingest.registry import Registry
 from ingest.staging import return_free_memory
 
@@ -161,10 +168,11 @@ def ingest_source(
                 records_rejected=len(checked.rejected_records),
                 warnings=len(checked.warnings), triples=triples, actors=actor_count,
             )  # fmt: skip
-            run_graph = run_record(facts, iris)
+            first_load = writer.is_empty(graph_iri)  # then the run changes the data for sure
+            run_graph = run_record(facts, iris, changed=first_load)
             run_graph.add((URIRef(iris.runs_graph), DCTERMS.title, RdfLiteral(RUNS_GRAPH_TITLE)))
             record = canonical_lines(run_graph.serialize(format="nt", encoding="utf-8"))
-            if writer.is_empty(graph_iri):
+            if first_load:
                 incoming = writer.incoming(key)
 
                 def export() -> None:
@@ -190,6 +198,8 @@ def ingest_source(
                 added, removed = writer.replace_graph(
                     graph_iri, lines, also={iris.runs_graph: record}
                 )
+                del lines
+                _record_data_modified(writer, iris, facts, graph_iri, bool(added or removed))
                 identity.write(resolution, manifest.name, registry)
             registry.commit()
             _refresh_identity(writer, registry, iris)
@@ -203,6 +213,24 @@ def ingest_source(
         iris.thing("run", key), snapshot, checked.rejected_records, matched,
         link_coverage, report, checked.reasons,
     )  # fmt: skip
+
+
+def _record_data_modified(
+    writer: StoreWriter, iris: Iris, facts: RunFacts, graph_iri: str, changed: bool
+) -> None:
+    """Say when the graph's data last changed on the version the run generated (`dct:modified`,
+    see `ingest.provenance`), once the load has told whether it added or removed a triple.
+
+    A write of its own, right after the load's (which carried the run record): the difference
+    is known only once the load has computed it. A run stopped in between leaves a version
+    without `dct:modified`, which the catalogue counts as a change: at worst a harvester fetches
+    an unchanged dataset again, never misses a changed one.
+    """
+    runs = writer.graph_lines(iris.runs_graph)
+    modified = data_modified(runs, graph_iri, version_iri(facts, iris), changed, facts.ended)
+    writer.replace_graph(
+        iris.runs_graph, runs | canonical_lines(modified.serialize(format="nt", encoding="utf-8"))
+    )
 
 
 def _refresh_ontology(writer: StoreWriter, iris: Iris) -> None:

@@ -1,12 +1,20 @@
-"""PROV-O records of ingest runs, and the description of each source graph (DCAT + VoID)."""
+"""PROV-O records of ingest runs, and the description of each source graph (DCAT + VoID).
+
+Every run generates a version of its graph (`prov:Entity`, `prov:specializationOf` the graph)
+with `dct:modified`: when the graph's data last changed, that is the run's end when it added or
+removed a triple, else the `dct:modified` of the version before (a run that changed nothing
+carries it forward). The catalogue's `dct:modified` of a dataset is that of its latest version.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, VOID, XSD
 
@@ -74,12 +82,21 @@ class RunFacts:
     actors: int
 
 
-def run_record(facts: RunFacts, iris: Iris) -> Graph:
-    """One `prov:Activity` per run: what was read (with checksums), when, and what it produced."""
+def version_iri(facts: RunFacts, iris: Iris) -> str:
+    """The version of its graph a run generates."""
+    return iris.thing("graph-version", facts.run_key)
+
+
+def run_record(facts: RunFacts, iris: Iris, changed: bool = False) -> Graph:
+    """One `prov:Activity` per run: what was read (with checksums), when, and what it produced.
+
+    `changed`: the run is known to change the graph's data (a first load), so its version's
+    `dct:modified` is the run's end; otherwise `data_modified` adds it once the load has said.
+    """
     graph = Graph()
     run = URIRef(iris.thing("run", facts.run_key))
     agent = URIRef(iris.thing("agent", f"creative-graph-{__version__}"))
-    version = URIRef(iris.thing("graph-version", facts.run_key))
+    version = URIRef(version_iri(facts, iris))
     graph.add((run, RDF.type, PROV.Activity))
     graph.add((run, RDFS.label, Literal(f"ingest of {facts.source}", lang="en")))
     graph.add((run, PROV.startedAtTime, Literal(facts.started.isoformat(), datatype=XSD.dateTime)))
@@ -114,4 +131,46 @@ def run_record(facts: RunFacts, iris: Iris) -> Graph:
     )
     graph.add((version, VOID.triples, Literal(facts.triples, datatype=XSD.integer)))
     graph.add((version, VOID.entities, Literal(facts.actors, datatype=XSD.integer)))
+    if changed:
+        graph.add((version, DCTERMS.modified, _date_time(facts.ended.isoformat())))
     return graph
+
+
+def _date_time(value: str) -> Literal:
+    return Literal(value, datatype=XSD.dateTime)
+
+
+_LAST_CHANGE = """
+PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX dct: <http://purl.org/dc/terms/>
+SELECT ?graph ?version ?generated ?modified WHERE {
+  ?version prov:specializationOf ?graph ; prov:generatedAtTime ?generated .
+  OPTIONAL { ?version dct:modified ?modified }
+}
+"""
+
+
+def data_modified(
+    runs: Iterable[str], graph: str, version: str, changed: bool, ended: datetime
+) -> Graph:
+    """The `dct:modified` of the version a run generated, once its load has said whether it
+    `changed` the graph's data: the run's end if it did (or when no version came before), else
+    the `dct:modified` of the version before it, read from `runs` (the runs graph as canonical
+    N-Triples lines). A version without one (recorded before this existed, or by a run stopped
+    between its load and this) counts as a change at its generation time."""
+    modified = ended.isoformat()
+    if not changed:
+        store = ox.Store()
+        store.load("".join(f"{line} .\n" for line in runs).encode(), format=ox.RdfFormat.N_TRIPLES)
+        bound = {ox.Variable("graph"): ox.NamedNode(graph)}
+        results = store.query(_LAST_CHANGE, substitutions=bound)
+        assert isinstance(results, ox.QuerySolutions)
+        earlier = [
+            (datetime.fromisoformat(row["generated"].value), (row["modified"] or row["generated"]))
+            for row in results
+            if row["version"].value != version
+        ]
+        if earlier:
+            modified = max(earlier, key=lambda pair: pair[0])[1].value
+    found = Graph()
+    found.add((URIRef(version), DCTERMS.modified, _date_time(modified)))
+    return found
