@@ -3,11 +3,19 @@
 The document describes the thing with what every source says about it (and the nodes it owns:
 site, address, geometry, identifiers, contact point), as HTML for people or as Turtle, JSON-LD,
 RDF/XML or N-Triples by `Accept` or suffix. An IRI replaced by a merge redirects permanently to
-its survivor; an unknown IRI is 404. Ecosystems and networks of ecosystems get a richer page
-(`endpoint/ecosystems.py`: territory, networks, members, `?page=N` of them).
+its survivor; an unknown IRI (or a path that cannot be part of one) is 404.
+
+The HTML page of an actor reads it first as a person would (`endpoint/actors.py`: names, type,
+sectors, address, contact, identifiers; `endpoint/neighbours.py`: services, relationships both
+ways, grants), then lists all statements, what points at it and its sources with their
+licences; schema.org JSON-LD for search engines. It takes four queries: the description, its
+neighbourhood, the labels of every IRI shown and the sources. Ecosystems and networks of
+ecosystems get more (`endpoint/ecosystems.py`: territory, networks, members, `?page=N` of them).
 """
 
 from __future__ import annotations
+
+import re
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
@@ -15,12 +23,14 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from rdflib import Graph, Literal, URIRef
 
-from creative_graph.descriptions import ACTOR_CLASSES, describe_query
+from creative_graph.descriptions import describe_query
 from creative_graph.namespaces import PREFIXES
 from creative_graph.settings import Settings
 from creative_graph.store import QueryOutput, StoreReader
-from endpoint import ecosystems, maps
+from endpoint import actors, ecosystems, maps, neighbours
+from endpoint.ecosystems import Link, href
 from endpoint.labels import labels as _labels
+from endpoint.labels import name
 from endpoint.representations import (
     BY_MEDIA_TYPE,
     HTML,
@@ -33,29 +43,24 @@ from endpoint.representations import (
 )
 
 REPLACED = "SELECT ?survivor WHERE { ?thing <http://purl.org/dc/terms/isReplacedBy> ?survivor }"
-# Actors that schema.org calls an Organization (people are left without JSON-LD).
-ORGANIZATIONS = frozenset(ACTOR_CLASSES) - {"http://xmlns.com/foaf/0.1/Person"}
+# What may stand in an IRI between `<` and `>` (RFC 3987 leaves these out); a path with any
+# other character names nothing here.
+IRI_PART = re.compile(r'[^<>"{}|\\^`\x00-\x20]+')
 
 
-def _incoming(
-    reader: StoreReader, iri: str, base: str, skip: tuple[str, ...] = ()
-) -> list[dict[str, str]]:
-    """What points at the thing (partners, members, services it provides, grants it received),
-    except through the properties in `skip` (shown elsewhere on the page)."""
-    leave_out = "".join(f" && ?property != <{p}>" for p in skip)
-    rows = reader.select(
-        f"SELECT DISTINCT ?subject ?property WHERE {{ ?subject ?property <{iri}> "
-        f'FILTER (isIRI(?subject) && STRSTARTS(STR(?subject), "{base}id/"){leave_out}) }} '
-        "ORDER BY ?property ?subject LIMIT 500"
+def _incoming(around: neighbours.Around, named: dict[str, str], base: str) -> list[dict[str, str]]:
+    """What else points at the thing (partners, members, services, grants), by name, as the
+    table of every statement shows it."""
+    rows = sorted(
+        {(row["p"], row["node"]) for row in around.incoming if row["node"].startswith(f"{base}id/")}
     )
-    labels = _labels(reader, {row["subject"] for row in rows})
     return [
         {
-            "subject": labels.get(row["subject"], row["subject"]),
-            "link": row["subject"].replace(f"{base}id/", "/doc/", 1),
-            "property": _prefixed(row["property"]),
+            "subject": named.get(subject, subject),
+            "link": subject.replace(f"{base}id/", "/doc/", 1),
+            "property": _prefixed(prop),
         }
-        for row in rows
+        for prop, subject in rows[: neighbours.SHOWN]
     ]
 
 
@@ -72,49 +77,27 @@ def _sources(reader: StoreReader, iri: str) -> list[dict[str, str]]:
     )
 
 
+def _credited(sources: list[dict[str, str]], named: dict[str, str], base: str) -> list[dict]:
+    """The sources as the page lists them: linked to their dataset pages, the licence by name."""
+    credited = []
+    for source in sources:
+        graph, licence = source["graph"], source["licence"]
+        credited.append(
+            {
+                "title": source["title"],
+                "link": f"/{graph[len(base) :]}" if graph.startswith(base) else href(graph, base),
+                "licence": Link(licence, name(licence, named), href(licence, base)),
+                "updated": actors.moment(source["updated"]) if source.get("updated") else "",
+            }
+        )
+    return credited
+
+
 def _prefixed(iri: str) -> str:
     for prefix, namespace in PREFIXES.items():
         if iri.startswith(str(namespace)):
             return f"{prefix}:{iri[len(str(namespace)) :]}"
     return iri
-
-
-def schema_org(graph: Graph, subject: URIRef, title: str) -> dict[str, object] | None:
-    """schema.org JSON-LD for search engines: an Organization with its address and place."""
-    ns = {k: str(v) for k, v in PREFIXES.items()}
-    types = {str(t) for t in graph.objects(subject, URIRef(ns["rdf"] + "type"))}
-    if not types & ORGANIZATIONS:
-        return None
-    document: dict[str, object] = {
-        "@context": "https://schema.org",
-        "@type": "Organization",
-        "@id": str(subject),
-        "name": title,
-    }
-    homepage = graph.value(subject, URIRef(ns["foaf"] + "homepage"))
-    if homepage is not None:
-        document["url"] = str(homepage)
-    descriptions = [str(d) for d in graph.objects(subject, URIRef(ns["dct"] + "description"))]
-    if descriptions:
-        document["description"] = descriptions[0]
-    site = graph.value(subject, URIRef(ns["org"] + "hasPrimarySite"))
-    address = graph.value(site, URIRef(ns["locn"] + "address")) if site is not None else None
-    if address is not None:
-        postal: dict[str, str] = {"@type": "PostalAddress"}
-        for key, prop in (
-            ("streetAddress", "thoroughfare"), ("postalCode", "postCode"),
-            ("addressLocality", "adminUnitL2"), ("addressCountry", "adminUnitL1"),
-        ):  # fmt: skip
-            value = graph.value(address, URIRef(ns["locn"] + prop))
-            if value is not None:
-                postal[key] = str(value)
-        document["address"] = postal
-    geometry = graph.value(site, URIRef(ns["geo"] + "hasGeometry")) if site is not None else None
-    wkt = graph.value(geometry, URIRef(ns["geo"] + "asWKT")) if geometry is not None else None
-    point = maps.wkt_point(str(wkt)) if wkt is not None else None
-    if point:
-        document["geo"] = {"@type": "GeoCoordinates", "longitude": point[0], "latitude": point[1]}
-    return document
 
 
 def _map(graph: Graph, subject: URIRef) -> str | None:
@@ -192,6 +175,8 @@ def router(reader: StoreReader, templates: Jinja2Templates, settings: Settings) 
     @api.get("/id/{kind}/{key}", response_class=Response)
     def thing(kind: str, key: str) -> Response:
         """A real-world thing: 303 See Other to the document that describes it."""
+        if not (IRI_PART.fullmatch(kind) and IRI_PART.fullmatch(key)):
+            return PlainTextResponse("Not an IRI of this site.\n", status_code=404)
         iri = f"{base}id/{kind}/{key}"
         survivor = reader.select(REPLACED.replace("?thing", f"<{iri}>"))
         if survivor:
@@ -208,6 +193,8 @@ def router(reader: StoreReader, templates: Jinja2Templates, settings: Settings) 
         """What the graph says about a thing, for people (HTML) and machines (RDF); `page` is
         the page of members on the page of an ecosystem or network."""
         key, forced = split_suffix(key)
+        if not (IRI_PART.fullmatch(kind) and IRI_PART.fullmatch(key)):
+            return PlainTextResponse("Not an IRI of this site.\n", status_code=404)
         iri = f"{base}id/{kind}/{key}"
         graph = _describe(reader, iri, base)
         subject = URIRef(iri)
@@ -217,41 +204,50 @@ def router(reader: StoreReader, templates: Jinja2Templates, settings: Settings) 
         headers = {"Vary": "Accept", "Link": alternates(path)}
         media_type = forced.media_type if forced else preferred(request)
         if media_type == HTML:
-            labels = {
-                o.language or "": str(o)
-                for o in graph.objects(subject, URIRef(PREFIXES["skos"] + "prefLabel"))
-            }
-            title = (
-                labels.get("en")
-                or labels.get("fr")
-                or labels.get("nl")
-                or next(iter(labels.values()), iri)
-            )
-            parts = sorted({s for s in graph.subjects() if s != subject and isinstance(s, URIRef)})
-            linked = {str(o) for o in graph.objects() if isinstance(o, URIRef)}
-            labels = _labels(reader, linked)
-            structured = schema_org(graph, subject, title)
-            collective, template, skip = None, "resource.html", ()
-            if ecosystems.kind(graph, subject):
-                try:
-                    collective = ecosystems.view(reader, graph, subject, base, page)
-                except ecosystems.NoSuchPage as error:
-                    return PlainTextResponse(f"{error}\n", status_code=404)
-                structured = structured and ecosystems.schema_org(collective, structured)
-                template, skip = "ecosystem.html", ecosystems.MEMBER_LINKS
-            context = {
-                "iri": iri, "title": title, "path": path,
-                "rows": _rows(graph, subject, base, labels),
-                "parts": [{"iri": str(p), "rows": _rows(graph, p, base, labels)} for p in parts],
-                "incoming": _incoming(reader, iri, base, skip),
-                "sources": _sources(reader, iri),
-                "json_ld": json_for_html(structured) if structured else None,
-                "map": (collective.map if collective else None) or _map(graph, subject),
-                "collective": collective,
-            }  # fmt: skip
+            try:
+                context, template = _page(graph, subject, path, page)
+            except ecosystems.NoSuchPage as error:
+                return PlainTextResponse(f"{error}\n", status_code=404)
             return templates.TemplateResponse(request, template, context, headers=headers)
         if media_type not in BY_MEDIA_TYPE:
             return not_acceptable()
         return rdf_response(graph, BY_MEDIA_TYPE[media_type], headers)
+
+    def _page(graph: Graph, subject: URIRef, path: str, page: int) -> tuple[dict, str]:
+        """The context and template of the HTML page; NoSuchPage past an ecosystem's members."""
+        iri = str(subject)
+        collective, template, skip = None, "resource.html", ()
+        if ecosystems.kind(graph, subject):
+            collective = ecosystems.view(reader, graph, subject, base, page)
+            template, skip = "ecosystem.html", ecosystems.MEMBER_LINKS
+        around = neighbours.neighbourhood(reader, iri, skip)
+        sources = _sources(reader, iri)
+        linked = {str(o) for o in graph.objects() if isinstance(o, URIRef)}
+        named = _labels(reader, linked | around.iris() | {s["licence"] for s in sources})
+        actor = actors.is_actor(graph, subject)
+        near = neighbours.view(around, iri, named, base) if actor else None
+        updated = max((s.get("updated", "") for s in sources), default="")
+        structured = actors.schema_org(graph, subject, near, named)
+        if collective and structured:
+            structured = ecosystems.schema_org(collective, structured)
+        parts = sorted({s for s in graph.subjects() if s != subject and isinstance(s, URIRef)})
+        context = {
+            "iri": iri, "title": actors.title(graph, subject), "path": path,
+            "names": actors.by_text(actors.names(graph, subject)) if actor else [],
+            "description": actors.preferred(graph, subject, f"{PREFIXES['dct']}description")
+            if actor else None,
+            "facts": actors.facts(graph, subject, named, base, updated) if actor else [],
+            "near": near,
+            "rows": _rows(graph, subject, base, named),
+            "parts": [{"iri": str(p), "rows": _rows(graph, p, base, named)} for p in parts],
+            "incoming": _incoming(around, named, base),
+            "incoming_cut": "incoming" in around.cut,
+            "shown": neighbours.SHOWN,
+            "sources": _credited(sources, named, base),
+            "json_ld": json_for_html(structured) if structured else None,
+            "map": (collective.map if collective else None) or _map(graph, subject),
+            "collective": collective,
+        }  # fmt: skip
+        return context, template
 
     return api
