@@ -191,6 +191,37 @@ class QueryOutput:
     cached: bool = False  # answered from the endpoint's result cache
 
 
+# what a query's text holds but its code: comments, strings and IRIs
+_QUERY_WHOLES = re.compile(
+    "|".join(
+        (
+            r"\#[^\r\n]*",
+            r"'''(?:[^'\\]|\\.|'(?!''))*'''",
+            r'"""(?:[^"\\]|\\.|"(?!""))*"""',
+            r"'(?:[^'\\\n\r]|\\.)*'",
+            r'"(?:[^"\\\n\r]|\\.)*"',
+            r"<[^<>\"{}|^`\\\x00-\x20]*>",
+        )
+    )
+)
+_QUERY_WORDS = re.compile(r"[{}]|[?$]\w+|[A-Za-z_][\w\-.:]*")
+_FROM = re.compile(r"[A-Za-z]*FROM(?:NAMED)?", re.IGNORECASE)
+
+
+def _names_dataset(query: str) -> bool:
+    """Whether a query has its own dataset: `FROM` or `FROM NAMED` outside comments, strings
+    and IRIs, and outside its WHERE clause (the only place the grammar allows them; keywords
+    need no space between them, as in `ASKFROM<g>`)."""
+    if _FROM.search(query) is None:
+        return False
+    depth = 0
+    for word in _QUERY_WORDS.findall(_QUERY_WHOLES.sub(" ", query)):
+        depth += {"{": 1, "}": -1}.get(word, 0)
+        if depth == 0 and _FROM.fullmatch(word):
+            return True
+    return False
+
+
 def _data_block(operation: str, graphs: Mapping[str, set[str]]) -> str:
     """`INSERT DATA` or `DELETE DATA` for canonical triples in named graphs."""
     blocks = "".join(
@@ -604,19 +635,21 @@ class StoreReader:
         """Run `query` and serialise its results with the format matching its kind.
 
         Returns the kind alone (nothing serialised) when no format was given for it, so the
-        caller can answer 406. Without `default_graphs`, the default graph is the union of all
-        named graphs; relative IRIs resolve against `base_iri`. Raises `SyntaxError` for a
-        malformed query, `ResultTooLarge` past `max_bytes` of results or `max_rows` solutions
-        (the evaluation stops there) and `OSError` for store errors.
+        caller can answer 406. The dataset (SPARQL 1.1 Query §13.2, Protocol §2.1.4):
+        `default_graphs` and `named_graphs` (the protocol's) replace the query's own, an empty
+        one standing for an empty default graph or no named graphs; else the query's `FROM` /
+        `FROM NAMED` (`FROM NAMED` alone: an empty default graph); else the default graph is
+        the union of all named graphs. Relative IRIs resolve against `base_iri`. Raises
+        `SyntaxError` for a malformed query, `ResultTooLarge` past `max_bytes` of results or
+        `max_rows` solutions (the evaluation stops there) and `OSError` for store errors.
         """
         snapshot, store = self._current()
         options: dict[str, object] = {}
-        if default_graphs:
+        if default_graphs or named_graphs:
             options["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-        else:
-            options["use_default_graph_as_union"] = True
-        if named_graphs:
             options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        elif not _names_dataset(query):
+            options["use_default_graph_as_union"] = True
         if substitutions:  # values bound to variables (SEP-0007), never pasted into the text
             options["substitutions"] = dict(substitutions)
         results = store.query(query, base_iri=base_iri, **options)
