@@ -111,7 +111,7 @@ def measure(store: Path, base: str) -> list[dict[str, Any]]:
         update = f'INSERT DATA {{ GRAPH <{graph}> {{ <{actor}> <{ALT_LABEL}> "bench"@en }} }}'
         began = time.perf_counter()
         with patch.object(writes, "ChangeLog", TimedLog):
-            writes.Writes(store, NoShapes(), Iris(base)).apply(
+            writes.Writes(store, NoShapes(), Iris(base), refresh_dumps=False).apply(
                 lambda copy, text=update: copy.update(text), "bench write"
             )
         seconds, result = timed[-1]

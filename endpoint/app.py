@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from creative_graph import __version__
+from creative_graph import dumps as dumps_files
 from creative_graph.iris import Iris
 from creative_graph.settings import Settings
 from creative_graph.store import StoreError, StoreReader
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         pool.pool.start()  # serving from memory: the workers load the snapshot now
+        _catch_up_dumps(writes, settings)
         yield
         pool.close()  # worker processes are daemons too: they end with the server anyway
 
@@ -77,8 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Linked data about a creative ecosystem, with a SPARQL 1.1 endpoint. "
         "The named queries under /api/queries are documented here.",
-        # the interactive docs pages load their scripts from a CDN: nothing may be fetched
-        # from the internet at run time, so only the OpenAPI document itself is served
+        # FastAPI's own docs pages load their scripts from a CDN, and nothing may be fetched
+        # from the internet at run time: /docs is served by named_queries.document instead
         docs_url=None,
         redoc_url=None,
     )
@@ -227,6 +229,15 @@ def _headers_only(send: Send) -> Send:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     return sending
+
+
+def _catch_up_dumps(writes: Writes | None, settings: Settings) -> None:
+    """A writing server stopped before its dumps caught up with its last write does it now."""
+    if writes is None or writes.dumps is None:
+        return
+    snapshot = StoreReader(settings.store).latest()
+    if snapshot and dumps_files.served_snapshot(settings.store, snapshot) != snapshot:
+        writes.dumps.request()
 
 
 def _writes(settings: Settings) -> Writes | None:

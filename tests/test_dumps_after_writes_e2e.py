@@ -4,9 +4,11 @@ the previous complete set, which `/dumps` and the catalogue describe as it is se
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
+import uvicorn
 from conftest import LiveServer, free_socket, run_server
 from pydantic import SecretStr
 from rdflib import Graph, Namespace, URIRef
@@ -21,7 +24,10 @@ from typer.testing import CliRunner
 
 from creative_graph import dumps
 from creative_graph.cli import app
+from creative_graph.iris import Iris
 from creative_graph.settings import Settings
+from creative_graph.writes import Writes
+from endpoint.app import create_app
 from ingest.manifest import load_manifest
 from ingest.pipeline import ingest_source
 
@@ -175,3 +181,41 @@ def test_the_catalogue_stays_excellent_after_a_write(served: LiveServer) -> None
             while not client.get("/dumps").json()["up_to_date"]:
                 assert time.monotonic() < deadline, "the dumps did not catch up"
                 time.sleep(0.2)
+
+
+def test_a_writing_server_started_with_dumps_behind_catches_up(tmp_path: Path, validator) -> None:
+    """A server stopped before its dumps caught up (or a write made while it was down) writes
+    them when it starts, instead of serving stale files until the next write."""
+    settings = Settings(
+        store=tmp_path / "store", base_iri="http://test.example/", write_token=SecretStr(TOKEN)
+    )
+    assert ingest_source(load_manifest(SOURCES / "steward-example"), settings, validator).status
+    dumps.write(settings.store)
+    note = '<http://test.example/note/x> <http://purl.org/dc/terms/title> "offline"'
+    update = f"INSERT DATA {{ GRAPH <http://test.example/graph/notes> {{ {note} }} }}"
+    Writes(settings.store, validator, Iris(settings.base_iri), refresh_dumps=False).apply(
+        lambda copy: copy.update(update), "a write while the server was down"
+    )
+    sock = free_socket()
+    # the real server's start-up (lifespan), which the shared test server leaves out
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        with httpx.Client(base_url=url, timeout=30) as client:
+            deadline = time.monotonic() + CATCH_UP
+            listing = None
+            while time.monotonic() < deadline:
+                with contextlib.suppress(httpx.TransportError):
+                    listing = client.get("/dumps").json()
+                    if listing["up_to_date"]:
+                        break
+                time.sleep(0.2)
+            assert listing is not None and listing["up_to_date"], listing
+            body = gzip.decompress(client.get("/dumps/all.nq.gz").content).decode()
+            assert '"offline"' in body
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
