@@ -20,6 +20,7 @@ from rdflib import Graph, Literal, URIRef
 
 from creative_graph.namespaces import CG, CONCEPT, PREFIXES
 from creative_graph.store import StoreReader
+from endpoint import labels as labelling
 from endpoint import maps
 from endpoint.labels import labels, rank
 
@@ -281,12 +282,8 @@ def _tenures(rows: list[dict[str, str]], named: dict[str, str], base: str) -> tu
 
 
 def _link(iri: str, named: dict[str, str], base: str) -> Link:
-    return Link(iri, named.get(iri) or _territory_name(iri) or iri, href(iri, base))
-
-
-def _territory_name(iri: str) -> str | None:
-    """Brussels municipalities are named from the bundled reference when the graph is silent."""
-    return maps.municipality_name(iri.rsplit("/", 1)[1]) if iri.startswith(REFNIS) else None
+    """Named by the graph, else by a well-known code list (municipalities, NUTS, countries)."""
+    return Link(iri, labelling.name(iri, named), href(iri, base))
 
 
 def view(reader: StoreReader, graph: Graph, subject: URIRef, base: str, page: int) -> Collective:

@@ -141,6 +141,9 @@ def test_the_demo_ecosystem_page_shows_its_network_and_the_stewards_members(
             ["The Creative Ring", "Founding member", "since 2017-07-19"]
         ]
         assert '<a href="/doc/network/creative-ring">The Creative Ring</a>' in page.text
+        # a territory the graph does not name is named from its code list, not shown as an IRI
+        nuts = "http://data.europa.eu/nuts/code/BE100"
+        assert f'Territory: <a href="{nuts}">NUTS BE100</a>' in page.text
         # every row of the steward's sheet once, with its type and municipality (from the sheet,
         # or from steward-example for the two actors both sources describe)
         expected = sorted(
