@@ -154,3 +154,128 @@ def test_licences_come_from_the_eu_licence_table_where_it_has_them(catalog_serve
     assert (eu_cc_by, DCTERMS.type, URIRef("http://purl.org/adms/licencetype/Attribution")) in (
         catalogue
     )
+
+
+def _without_view(graph: Graph) -> Graph:
+    """The catalogue without its Hydra view (which names the URL it was read from), decimals
+    in one lexical form (Turtle writes 5.0 where N-Triples keeps "5")."""
+    from decimal import Decimal
+
+    from rdflib import Literal
+
+    hydra = "http://www.w3.org/ns/hydra/core#"
+    kept = Graph()
+    for s, p, o in graph:
+        if str(p).startswith(hydra) or str(o).startswith(hydra):
+            continue
+        if isinstance(o, Literal) and isinstance(o.toPython(), Decimal):
+            o = Literal(format(o.toPython().normalize(), "f"), datatype=o.datatype)
+        kept.add((s, p, o))
+    return kept
+
+
+def _turtle(url: str) -> Graph:
+    response = httpx.get(url, headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    return Graph().parse(data=response.text, format="turtle")
+
+
+def test_each_source_dataset_lands_on_its_own_page(catalog_server) -> None:
+    catalogue = _turtle(catalog_server.url + "/catalog")
+    for dataset in catalogue.subjects(RDF.type, DCAT.Dataset):
+        name = str(catalogue.value(dataset, DCTERMS.identifier))
+        page = catalogue.value(dataset, DCAT.landingPage)
+        if name == "all":  # the whole graph has no page of its own: the home page
+            assert page == URIRef(BASE_IRI)
+            continue
+        assert page == URIRef(f"{BASE_IRI}graph/{name}") == dataset
+        html = httpx.get(f"{catalog_server.url}/graph/{name}", headers={"Accept": "text/html"})
+        assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+
+
+def test_spatial_coverage_names_the_nuts_regions_of_the_actors(catalog_server) -> None:
+    catalogue = _turtle(catalog_server.url + "/catalog")
+    bel = URIRef("http://publications.europa.eu/resource/authority/country/BEL")
+    brussels = URIRef("http://data.europa.eu/nuts/code/BE100")  # NUTS 3 of every actor here
+    for dataset in catalogue.subjects(RDF.type, DCAT.Dataset):
+        assert set(catalogue.objects(dataset, DCTERMS.spatial)) == {bel, brussels}, dataset
+
+
+def test_without_dates_in_the_data_the_period_is_from_first_ingest_to_last_change(
+    catalog_server,
+) -> None:
+    # neither source says when anything happened: the period they were observed over
+    catalogue = _turtle(catalog_server.url + "/catalog")
+    for dataset in catalogue.subjects(RDF.type, DCAT.Dataset):
+        period = catalogue.value(dataset, DCTERMS.temporal)
+        start = catalogue.value(period, DCAT.startDate)
+        end = catalogue.value(period, DCAT.endDate)
+        assert start == catalogue.value(dataset, DCTERMS.issued)
+        assert end == catalogue.value(dataset, DCTERMS.modified)
+
+
+@pytest.mark.parametrize(
+    ("path", "accept", "media_type", "syntax"),
+    [
+        ("/catalog.ttl", None, "text/turtle", "turtle"),
+        ("/catalog.rdf", None, "application/rdf+xml", "xml"),
+        ("/catalog.jsonld", None, "application/ld+json", "json-ld"),
+        ("/catalog.nt", None, "application/n-triples", "nt"),
+        ("/catalog.rdf", "text/turtle", "application/rdf+xml", "xml"),  # the suffix decides
+        ("/catalog", "application/xml", "application/rdf+xml", "xml"),
+        ("/catalog", "text/xml", "application/rdf+xml", "xml"),
+        ("/catalog", "text/html, application/xml;q=0.9", "application/rdf+xml", "xml"),
+        ("/catalog?format=rdfxml", "text/turtle", "application/rdf+xml", "xml"),
+        ("/catalog?format=turtle", "application/rdf+xml", "text/turtle", "turtle"),
+        ("/catalog?format=jsonld", None, "application/ld+json", "json-ld"),
+        ("/catalog?format=ntriples", None, "application/n-triples", "nt"),
+    ],
+)
+def test_every_representation_without_content_negotiation(
+    catalog_server, path: str, accept: str | None, media_type: str, syntax: str
+) -> None:
+    from rdflib.compare import isomorphic
+
+    headers = {"Accept": accept} if accept else {}
+    response = httpx.get(catalog_server.url + path, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == media_type
+    document = Graph().parse(data=response.content, format=syntax)
+    negotiated = _turtle(catalog_server.url + "/catalog")
+    assert isomorphic(*(_without_view(g) for g in (document, negotiated)))
+    assert httpx.head(catalog_server.url + path, headers=headers).status_code == 200
+
+
+def test_unknown_representations_are_refused(catalog_server) -> None:
+    assert httpx.get(catalog_server.url + "/catalog.xyz").status_code == 404
+    assert httpx.get(catalog_server.url + "/catalog?format=marc").status_code == 400
+    image = httpx.get(catalog_server.url + "/catalog", headers={"Accept": "image/png"})
+    assert image.status_code == 406
+
+
+@pytest.mark.parametrize(
+    ("start", "syntax"),
+    [("/catalog.rdf", "xml"), ("/catalog.jsonld", "json-ld"), ("/catalog?format=rdfxml", "xml")],
+)
+def test_hydra_pages_stay_in_the_representation_a_harvester_chose(
+    catalog_server, start: str, syntax: str
+) -> None:
+    from creative_graph.settings import Settings
+
+    hydra = "http://www.w3.org/ns/hydra/core#"
+    paged = Settings(**{**catalog_server.settings.model_dump(), "catalog_page_size": 1})
+    for server in run_server(paged):
+        url, seen, pages = server.url + start, [], []
+        while url:
+            response = httpx.get(url, headers={"Accept": "text/turtle"})  # ignored: the URL says
+            assert response.status_code == 200
+            pages.append(url.removeprefix(server.url))
+            document = Graph().parse(data=response.content, format=syntax)
+            seen += [str(document.value(d, DCTERMS.identifier))
+                     for d in document.subjects(RDF.type, DCAT.Dataset)]  # fmt: skip
+            (view,) = document.subjects(RDF.type, URIRef(hydra + "PartialCollectionView"))
+            following = document.value(view, URIRef(hydra + "next"))
+            url = str(following).replace(BASE_IRI, server.url + "/") if following else None
+        assert sorted(seen) == ["all", "brussels-culture-poi", "steward-example"]
+        joiner = "&" if "?" in start else "?"
+        assert pages == [start] + [f"{start}{joiner}page={n}" for n in (2, 3)]
