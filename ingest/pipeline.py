@@ -157,6 +157,8 @@ def ingest_source(
         mapped.locators.clear()  # not needed any more; the bulk load wants the memory
         mapped.keys.clear()
         matched = resolution.matched
+        # actors this run proved to be one: the replaced IRI gives way to its survivor
+        merged = {iris.thing("actor", y): iris.thing("actor", o) for y, o in resolution.merges}
         on_stage("loading")
         key = run_key()
         with StoreWriter(settings.store, settings.snapshots_kept) as writer:
@@ -202,6 +204,8 @@ def ingest_source(
                 _record_data_modified(writer, iris, facts, graph_iri, bool(added or removed))
                 identity.write(resolution, manifest.name, registry)
             registry.commit()
+            # in the other sources' graphs too; the identity graph keeps the old IRIs' links
+            writer.rename(merged, keep=[iris.graph("identity"), graph_iri])
             _refresh_identity(writer, registry, iris)
             on_stage("publishing")
             snapshot = writer.publish()
