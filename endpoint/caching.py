@@ -2,7 +2,9 @@
 
 Every published snapshot has a name and a time; a response computed from one snapshot stays
 valid until the next. The ETag also names the media type, because one URL has several
-representations (`Vary: Accept`).
+representations (`Vary: Accept`), and may name a variant: what else the answer was computed
+from (a query's text and dataset), so that no other answer ever shares its validator. An answer
+that may differ on the same snapshot (`endpoint.sparql_text.varies`) gets no validator.
 """
 
 from __future__ import annotations
@@ -19,16 +21,17 @@ from creative_graph.store import Snapshot
 KEPT_ON_304 = ("ETag", "Last-Modified", "Cache-Control", "Vary")
 
 
-def validators(snapshot: Snapshot, media_type: str) -> dict[str, str]:
-    return dict(_validators(snapshot, media_type))  # a copy: callers add to it
+def validators(snapshot: Snapshot, media_type: str, variant: str = "") -> dict[str, str]:
+    return dict(_validators(snapshot, media_type, variant))  # a copy: callers add to it
 
 
 @lru_cache(maxsize=256)  # the same few per snapshot, asked for on every request
-def _validators(snapshot: Snapshot, media_type: str) -> tuple[tuple[str, str], ...]:
+def _validators(snapshot: Snapshot, media_type: str, variant: str) -> tuple[tuple[str, str], ...]:
     if snapshot.name is None or snapshot.modified is None:
         return ()
+    tag = f"{snapshot.name}:{media_type.split(';')[0].strip()}" + (f":{variant}" if variant else "")
     return (
-        ("ETag", f'W/"{snapshot.name}:{media_type.split(";")[0].strip()}"'),
+        ("ETag", f'W/"{tag}"'),
         ("Last-Modified", format_datetime(snapshot.modified.replace(microsecond=0), usegmt=True)),
         # may be stored, but must be revalidated: a new ingest can land at any moment
         ("Cache-Control", "no-cache"),

@@ -3,7 +3,9 @@
 A published snapshot never changes, so a result stored under its name can never be stale: an
 ingest publishes a new snapshot, whose name no cached entry carries. Repeated queries (map
 pages, harvesters, named queries) are then answered without running them again. The cache
-holds at most `max_bytes` of serialised results, least recently used first out.
+holds at most `max_bytes` of serialised results, least recently used first out. A query whose
+answer may differ from one run to the next on the same snapshot (RAND(), NOW(), UUID(),
+STRUUID(), BNODE(), a SERVICE call to another server) is never kept.
 
 A lookup is a dictionary access under a lock, cheap enough for the event loop; a miss waits
 for a worker (`acompute` on the event loop, `compute` in a thread).
@@ -18,6 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from creative_graph.store import QueryOutput, StoreReader
+from endpoint.sparql_text import varies
 from endpoint.workers import QueryPool
 
 Key = tuple[str, str]  # the snapshot's name, the request as canonical JSON
@@ -36,9 +39,9 @@ class CachedPool:
 
     def key(self, request: dict[str, Any]) -> Key | None:
         """Where the request's answer is kept, on the snapshot published now; None when
-        nothing is published or the cache is off."""
+        nothing is published, the cache is off or the answer may vary."""
         snapshot = self.reader.snapshot.name
-        if not snapshot or not self.max_bytes:
+        if not snapshot or not self.max_bytes or varies(request["query"]):
             return None
         return snapshot, json.dumps(request, sort_keys=True)
 

@@ -5,9 +5,14 @@ Updates (POST form `update=` or POST `application/sparql-update`) go to
 
 The result format is negotiated from `Accept` (or forced with `format=`) once the query kind
 is known: SELECT/ASK in SPARQL JSON, XML, CSV or TSV; CONSTRUCT/DESCRIBE in Turtle,
-N-Triples, JSON-LD or RDF/XML. Without `default-graph-uri`, the default graph is the union
-of all named graphs. Queries run in worker processes that also serialise the results
-(`endpoint.workers`), behind a result cache (`endpoint.result_cache`).
+N-Triples, JSON-LD, RDF/XML, N-Quads or TriG (the triples in the default graph). A query's
+`FROM` / `FROM NAMED` give its dataset, and `default-graph-uri` / `named-graph-uri` replace
+it; with neither, the default graph is the union of all named graphs. Queries run in worker
+processes that also serialise the results (`endpoint.workers`), behind a result cache
+(`endpoint.result_cache`) that keeps no answer that may vary (`endpoint.sparql_text.varies`).
+
+`GET /sparql` without a query answers the Service Description or, to a browser, the query
+page, by `Accept` with its q-values.
 
 `QueryAnswers` answers query requests without the framework's objects, so that the route and
 the fast path in front of the framework (`endpoint.sparql_fast`) give the same answers.
@@ -15,6 +20,8 @@ the fast path in front of the framework (`endpoint.sparql_fast`) give the same a
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -38,6 +45,7 @@ from endpoint.named_queries import load_queries
 from endpoint.negotiation import choose
 from endpoint.representations import json_for_html
 from endpoint.result_cache import CachedPool
+from endpoint.sparql_text import varies
 from endpoint.workers import QueryTimeout, ServerBusy, WorkerFailed
 
 log = logging.getLogger(__name__)
@@ -55,6 +63,8 @@ GRAPH_FORMATS: dict[str, ox.RdfFormat] = {
     "application/n-triples": ox.RdfFormat.N_TRIPLES,
     "application/ld+json": ox.RdfFormat.JSON_LD,
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/trig": ox.RdfFormat.TRIG,
     "text/plain": ox.RdfFormat.N_TRIPLES,
 }
 # Short names for the `format` parameter, for links typed in a browser.
@@ -69,20 +79,20 @@ FORMAT_NAMES = {
     "nt": "application/n-triples",
     "jsonld": "application/ld+json",
     "rdfxml": "application/rdf+xml",
+    "nquads": "application/n-quads",
+    "nq": "application/n-quads",
+    "trig": "application/trig",
 }
 SOLUTION_TYPES = list(SOLUTION_FORMATS)
 GRAPH_TYPES = list(GRAPH_FORMATS)
-SD_FORMATS = {
-    "text/turtle": "turtle",
-    "application/ld+json": "json-ld",
-    "application/rdf+xml": "xml",
-    "application/n-triples": "nt",
-}
+SD_FORMATS = service_description.MEDIA_TYPES  # the service description's own types
+PAGE_TYPE = "text/html"
 FORM_TYPE = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
 UPDATE_TYPE = "application/sparql-update"
 
-EXAMPLE_QUERY = """SELECT ?type (COUNT(?actor) AS ?actors) WHERE {
+# DISTINCT: pyoxigraph 0.5's union default graph repeats a triple held by several graphs
+EXAMPLE_QUERY = """SELECT ?type (COUNT(DISTINCT ?actor) AS ?actors) WHERE {
   ?actor a org:Organization ; org:classification ?concept .
   ?concept skos:prefLabel ?type .
   FILTER (LANG(?type) = "en")
@@ -304,19 +314,11 @@ class QueryAnswers:
             "max_result_bytes": self.settings.max_result_bytes,
             "max_result_rows": self.settings.max_result_rows,
         }
-        key = self.pool.key(request)
+        key = self.pool.key(request)  # None for an answer that may vary: never kept
         output: QueryOutput | str | None = self.pool.lookup(key)
         if output is None:
             # a cached answer passed this check when it was computed (same text, same list)
             self._check_services(query)
-        cacheable = method in ("GET", "HEAD")
-        if cacheable:
-            snapshot = self.reader.snapshot
-            for candidate in filter(None, (solutions_type, graph_type)):
-                unchanged = fresh(headers, validators(snapshot, candidate) | {"Vary": "Accept"})
-                if unchanged is not None:
-                    return Reply(304, unchanged)
-        if output is None:
             output = await self.pool.acompute(key, request)
         if not isinstance(output, QueryOutput):
             offered = SOLUTION_FORMATS if output != "graph" else GRAPH_FORMATS
@@ -332,8 +334,17 @@ class QueryAnswers:
             "Vary": "Accept",
             "X-Cache": "hit" if output.cached else "miss",
         }
-        if cacheable:
-            reply_headers |= validators(output.snapshot, media_type)
+        if method in ("GET", "HEAD"):
+            if varies(query):  # RAND(), NOW(), a SERVICE call...: the next answer may differ
+                reply_headers["Cache-Control"] = "no-store"
+                return Reply(200, reply_headers, output.body)
+            # only once the query has answered: a request that would not get 200 without its
+            # conditions (a malformed query, 406, 503) gets that, never 304 (RFC 9110 §13.2.1)
+            validated = validators(output.snapshot, media_type, _variant(request))
+            unchanged = fresh(headers, validated | {"Vary": "Accept"})
+            if unchanged is not None:
+                return Reply(304, unchanged)
+            reply_headers |= validated
         return Reply(200, reply_headers, output.body)
 
     def _check_services(self, query: str) -> None:
@@ -346,6 +357,15 @@ class QueryAnswers:
             )
 
 
+def _variant(request: dict[str, Any]) -> str:
+    """The protocol's dataset in an ETag: a query's answers on two datasets never share a
+    validator ("" without one; the query's text, FROM included, is in the URL)."""
+    graphs = request["default_graphs"], request["named_graphs"]
+    if not any(graphs):
+        return ""
+    return hashlib.blake2b(json.dumps(graphs).encode(), digest_size=8).hexdigest()
+
+
 def router(
     reader: StoreReader,
     answers: QueryAnswers,
@@ -355,18 +375,13 @@ def router(
 ) -> APIRouter:
     api = APIRouter()
 
-    def description(request: Request) -> Response:
+    def description(request: Request, rdf_type: str) -> Response:
         """The Service Description, for clients that GET the endpoint without a query."""
-        rdf_type = (
-            choose(request.headers.get("accept"), list(SD_FORMATS)) if _wants_rdf(request) else None
-        )
-        if rdf_type is None:
-            raise ProtocolError(400, "missing 'query' parameter")
         names = [row["g"] for row in reader.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")]
         graph = service_description.describe(
             str(request.url.replace(query="")), names, updates=writes is not None
         )
-        body = graph.serialize(format=SD_FORMATS[rdf_type], encoding="utf-8")
+        body = service_description.serialized(graph, rdf_type)
         return Response(body, media_type=with_charset(rdf_type), headers={"Vary": "Accept"})
 
     examples = [
@@ -388,6 +403,7 @@ def router(
                 "examples": examples,
                 "config": json_for_html(config),
             },
+            headers={"Vary": "Accept"},
         )
 
     async def answer(request: Request) -> Response:
@@ -402,14 +418,29 @@ def router(
                     raise ProtocolError(400, "an update changes data: send it with POST, never GET")
                 return await sparql_update.answer(request, update, params, writes, settings)
             if query is None:
-                if choose(request.headers.get("accept"), ["text/html"]) == "text/html":
-                    return query_page(request)
-                return description(request)
+                if request.method == "POST":
+                    raise ProtocolError(
+                        400,
+                        f"nothing to do: POST a query (query=... as {FORM_TYPE}, or the query "
+                        f"itself as {QUERY_TYPE}) or an update (update=... or {UPDATE_TYPE})",
+                    )
+                # the description for RDF clients, the page for browsers, by Accept and its q
+                offered = [*SD_FORMATS, PAGE_TYPE]
+                chosen = choose(request.headers.get("accept"), offered)
+                if chosen is None:  # a client that wants results and sent no query
+                    raise ProtocolError(
+                        400,
+                        "missing 'query' parameter; without one, /sparql answers its service "
+                        f"description ({', '.join(SD_FORMATS)}) or the "
+                        f"query page ({PAGE_TYPE})",
+                    )
+                return query_page(request) if chosen == PAGE_TYPE else description(request, chosen)
         except ProtocolError as error:
             return PlainTextResponse(error.message + "\n", status_code=error.status)
         return response(await answers.answer(request.method, query, params, request.headers))
 
     route_each_method(api, "/sparql", answer, ("GET", "POST", "HEAD"), "sparql")
+    api.add_api_route("/sparql", _options, methods=["OPTIONS"], include_in_schema=False)
     api.add_api_route(
         "/sparql", _not_allowed, methods=["PUT", "DELETE", "PATCH"], include_in_schema=False
     )
@@ -431,12 +462,13 @@ def route_each_method(
         )
 
 
-def _wants_rdf(request: Request) -> bool:
-    accept = request.headers.get("accept")
-    return bool(accept) and choose(accept, list(SD_FORMATS)) is not None
+ALLOW = "GET, HEAD, POST, OPTIONS"
+
+
+async def _options() -> Response:
+    """What /sparql allows (RFC 9110 §9.3.7; a browser's CORS preflight is the middleware's)."""
+    return Response(status_code=204, headers={"Allow": ALLOW})
 
 
 async def _not_allowed() -> Response:
-    return PlainTextResponse(
-        "use GET, HEAD or POST\n", status_code=405, headers={"Allow": "GET, HEAD, POST"}
-    )
+    return PlainTextResponse("use GET, HEAD or POST\n", status_code=405, headers={"Allow": ALLOW})

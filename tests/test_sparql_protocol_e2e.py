@@ -5,7 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 from conftest import BASE_IRI, demo_features, run_server
-from rdflib import Graph, Namespace, URIRef
+from loopback import listening
+from rdflib import Dataset, Graph, Namespace, URIRef
+from rdflib.compare import isomorphic
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import RDF
 
 from creative_graph.settings import Settings
@@ -15,6 +18,7 @@ from ingest.pipeline import ingest_source
 
 pytestmark = pytest.mark.e2e
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
 COUNT = "SELECT (COUNT(?a) AS ?n) WHERE { ?a a <http://www.w3.org/ns/org#Organization> }"
 JSON = {"Accept": "application/sparql-results+json"}
 
@@ -265,3 +269,259 @@ def test_the_cache_can_be_turned_off(demo_store) -> None:
         for _ in range(2):
             response = httpx.get(server.url + "/sparql", params={"query": COUNT}, headers=JSON)
             assert response.headers["x-cache"] == "miss"
+
+
+# SERVICE calls pyoxigraph reads in texts that hide them from a reader that takes a comment to
+# end at LF only, or keywords to need spaces, or every `<` to open an IRI ({E}: the host's URL)
+HIDDEN_CALLS = [
+    "SELECT * WHERE { #x\rSERVICE <{E}> { ?s ?p ?o } }",
+    "SELECT * WHERE { #x\r\nSERVICE <{E}> { ?s ?p ?o } }",
+    "PREFIX : <{B}> SELECT * WHERE { SERVICE:x { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVICESILENT<{E}>{ ?s ?p ?o } }",
+    "SELECT * WHERE { ?s ?p ?o FILTER(true)SERVICE<{E}>{ ?s ?p ?o } }",
+    "PREFIX : <{B}> SELECT * { BIND(1 AS ?a) BIND(2 AS ?b) FILTER(?a<?b)SERVICE:x#>\n{ ?s ?p ?o } }",
+    "SELECT * { BIND(1 AS ?a) BIND(2 AS ?b) BIND(3 AS ?c) FILTER(?a<?b&&'x>'!=?c) "
+    "SERVICE <{E}> { } ?s ?p ?o }",
+]
+
+
+def _hidden(template: str, base: str, path: str = "sparql") -> str:
+    return template.replace("{E}", base + path).replace("{B}", base)
+
+
+def test_service_calls_hidden_in_the_text_are_refused_and_never_made(live_server) -> None:
+    """A real listener on the loopback: the server refuses every attempt and calls it never."""
+    url = live_server.url + "/sparql"
+    direct = {**JSON, "Content-Type": "application/sparql-query"}
+    with listening() as host:
+        for template in HIDDEN_CALLS:
+            query = _hidden(template, host.base)
+            by_get = httpx.get(url, params={"query": query}, headers=JSON, timeout=30)
+            by_post = httpx.post(url, content=query.encode(), headers=direct, timeout=30)
+            for response in (by_get, by_post):
+                assert response.status_code == 403, (query, response.text)
+                assert "refused SERVICE" in response.text
+        assert host.paths == []
+
+
+def test_an_allowed_service_is_called_every_time_and_nothing_else_is(demo_store) -> None:
+    """The listener on the allow-list is called (so the test above could see a call), once per
+    request: its answers are never kept. Hidden calls to another path of it are refused."""
+    with listening() as host:
+        allowed = host.base + "sparql"
+        settings = Settings(store=demo_store.store, base_iri=BASE_IRI, service_allowlist=[allowed])
+        for server in run_server(settings):
+            url = server.url + "/sparql"
+            query = f"SELECT * WHERE {{ SERVICE <{allowed}> {{ ?s ?p ?o }} }}"
+            answers = [httpx.get(url, params={"query": query}, headers=JSON, timeout=30)]
+            answers.append(httpx.get(url, params={"query": query}, headers=JSON, timeout=30))
+            for answer in answers:
+                assert answer.status_code == 200, answer.text
+                assert answer.headers["x-cache"] == "miss" and "etag" not in answer.headers
+                assert answer.headers["cache-control"] == "no-store"
+            assert [path.partition("?")[0] for path in host.paths] == ["/sparql", "/sparql"]
+            for template in HIDDEN_CALLS:
+                hidden = _hidden(template, host.base, "elsewhere")
+                response = httpx.get(url, params={"query": hidden}, headers=JSON, timeout=30)
+                assert response.status_code == 403, (hidden, response.text)
+            assert len(host.paths) == 2
+
+
+def test_a_hidden_load_is_refused_and_never_made(demo_store, tmp_path) -> None:
+    """LOAD in an update, even by the holder of the write token, after a comment ended by CR."""
+    import shutil
+
+    from pydantic import SecretStr
+
+    token = "protocol-e2e-token-0123456789abcdef"
+    shutil.copytree(demo_store.store, tmp_path / "store")
+    settings = demo_store.model_copy(
+        update={"store": tmp_path / "store", "write_token": SecretStr(token)}
+    )
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/sparql-update"}
+    with listening() as host:
+        for server in run_server(settings):
+            for update in (
+                f"#x\rLOAD <{host.base}data.ttl>",
+                f"CLEAR SILENT GRAPH <{host.base}g> ;#\rLOAD<{host.base}d>",
+            ):
+                response = httpx.post(
+                    server.url + "/sparql", content=update.encode(), headers=headers, timeout=30
+                )
+                assert response.status_code == 403 and "LOAD is refused" in response.text
+        assert host.paths == []
+
+
+VARYING = "SELECT (RAND() AS ?r) (NOW() AS ?n) (STRUUID() AS ?u) WHERE { }"
+
+
+def test_answers_that_vary_are_never_cached_nor_validated(live_server) -> None:
+    url = live_server.url + "/sparql"
+    first = httpx.get(url, params={"query": VARYING}, headers=JSON)
+    again = httpx.get(url, params={"query": VARYING}, headers={**JSON, "If-None-Match": "*"})
+    assert first.status_code == again.status_code == 200
+    assert first.json()["results"]["bindings"] != again.json()["results"]["bindings"]
+    for response in (first, again):
+        assert response.headers["x-cache"] == "miss" and response.headers["cache-control"] == (
+            "no-store"
+        )
+        assert "etag" not in response.headers and "last-modified" not in response.headers
+    since = httpx.get(
+        url,
+        params={"query": VARYING},
+        headers={**JSON, "If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"},
+    )
+    assert since.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "condition", [{"If-None-Match": "*"}, {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}]
+)
+def test_a_request_that_would_fail_gets_its_error_never_304(live_server, condition) -> None:
+    """RFC 9110 §13.2.1: conditions count only for a request that would otherwise succeed."""
+    url = live_server.url + "/sparql"
+    malformed = httpx.get(url, params={"query": "SELEC garbage"}, headers={**JSON, **condition})
+    assert malformed.status_code == 400 and "Malformed query" in malformed.text
+    unacceptable = httpx.get(
+        url, params={"query": COUNT}, headers={"Accept": "image/png", **condition}
+    )
+    assert unacceptable.status_code == 406
+    fine = httpx.get(url, params={"query": COUNT}, headers={**JSON, **condition})
+    assert fine.status_code == 304
+
+
+def test_the_etag_and_the_cache_tell_datasets_apart(live_server) -> None:
+    url = live_server.url + "/sparql"
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o } # etag and datasets"
+    poi, runs = BASE_IRI + "graph/brussels-culture-poi", BASE_IRI + "graph/runs"
+    on_poi = httpx.get(url, params={"query": query, "default-graph-uri": poi}, headers=JSON)
+    on_runs = httpx.get(
+        url,
+        params={"query": query, "default-graph-uri": runs},
+        headers={**JSON, "If-None-Match": on_poi.headers["etag"]},
+    )
+    assert on_runs.status_code == 200 and on_runs.headers["x-cache"] == "miss"
+    assert on_runs.headers["etag"] != on_poi.headers["etag"]
+    assert json_count(on_runs) < json_count(on_poi)
+    again = httpx.get(
+        url,
+        params={"query": query, "default-graph-uri": poi},
+        headers={**JSON, "If-None-Match": on_poi.headers["etag"]},
+    )
+    assert again.status_code == 304
+    named = httpx.get(url, params={"query": query, "named-graph-uri": poi}, headers=JSON)
+    assert named.headers["x-cache"] == "miss" and json_count(named) == 0
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        (None, "text/turtle"),
+        ("*/*", "text/turtle"),
+        ("text/turtle, */*;q=0.1", "text/turtle"),
+        ("text/turtle;q=0.9, text/html;q=0.1", "text/turtle"),
+        ("application/rdf+xml", "application/rdf+xml"),
+        (
+            "application/n-quads,application/trig;q=0.95,application/ld+json;q=0.9,"
+            "application/n-triples;q=0.8,text/turtle;q=0.6,application/rdf+xml;q=0.5,"
+            "text/n3;q=0.35,application/xml;q=0.3,image/svg+xml;q=0.3,text/xml;q=0.3,"
+            "text/html;q=0.2,application/xhtml+xml;q=0.18,application/json;q=0.135",
+            "application/n-quads",
+        ),
+        (
+            "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+            "text/html",
+        ),
+    ],
+    ids=[
+        "none",
+        "anything",
+        "turtle-then-anything",
+        "turtle-over-html",
+        "rdfxml",
+        "comunica",
+        "browser",
+    ],
+)
+def test_without_a_query_accept_chooses_description_or_page(live_server, accept, media_type):
+    headers = {"Accept": accept} if accept is not None else {}
+    response = httpx.get(live_server.url + "/sparql", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == media_type
+    assert "Accept" in response.headers["vary"]
+    if media_type == "text/html":
+        assert "<html" in response.text.lower()
+        return
+    formats = {
+        "text/turtle": "turtle",
+        "application/rdf+xml": "xml",
+        "application/n-quads": "nquads",
+    }
+    data = Dataset()
+    data.parse(data=response.text, format=formats[media_type])
+    assert (
+        URIRef(live_server.url + "/sparql"),
+        RDF.type,
+        SD.Service,
+        DATASET_DEFAULT_GRAPH_ID,
+    ) in data
+
+
+def test_a_post_without_a_query_is_a_clear_400(live_server) -> None:
+    url = live_server.url + "/sparql"
+    for response in (
+        httpx.post(url, data={"format": "json"}, headers={"Accept": "text/html"}),
+        httpx.post(url, content=b"", headers={"Content-Type": "application/x-www-form-urlencoded"}),
+    ):
+        assert response.status_code == 400
+        assert "query=" in response.text and "update=" in response.text
+
+
+def test_options_says_what_the_endpoint_allows(live_server) -> None:
+    response = httpx.options(live_server.url + "/sparql")
+    assert response.status_code == 204
+    assert set(response.headers["allow"].replace(" ", "").split(",")) == {
+        "GET", "HEAD", "POST", "OPTIONS"
+    }  # fmt: skip
+    assert httpx.delete(live_server.url + "/sparql").headers["allow"] == response.headers["allow"]
+
+
+CONSTRUCT = "CONSTRUCT WHERE { ?s a ?type } LIMIT 20"
+DESCRIBE = f"DESCRIBE <{BASE_IRI}graph/brussels-culture-poi>"
+
+
+@pytest.mark.parametrize("query", [CONSTRUCT, DESCRIBE], ids=["construct", "describe"])
+@pytest.mark.parametrize(
+    ("how", "media_type", "rdflib_format"),
+    [
+        ({"headers": {"Accept": "application/n-quads"}}, "application/n-quads", "nquads"),
+        ({"headers": {"Accept": "application/trig"}}, "application/trig", "trig"),
+        ({"params": {"format": "nquads"}}, "application/n-quads", "nquads"),
+        ({"params": {"format": "trig"}}, "application/trig", "trig"),
+    ],
+    ids=["accept-nquads", "accept-trig", "format-nquads", "format-trig"],
+)
+def test_graph_results_in_n_quads_and_trig_are_triples_in_the_default_graph(
+    live_server, query, how, media_type, rdflib_format
+) -> None:
+    url = live_server.url + "/sparql"
+    params = {"query": query, **how.get("params", {})}
+    response = httpx.get(url, params=params, headers=how.get("headers", {}))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == media_type
+    data = Dataset()
+    data.parse(data=response.text, format=rdflib_format)
+    assert {str(graph.identifier) for graph in data.graphs() if len(graph)} == {
+        str(DATASET_DEFAULT_GRAPH_ID)
+    }
+    turtle = httpx.get(url, params={"query": query}, headers={"Accept": "text/turtle"})
+    expected = Graph().parse(data=turtle.text, format="turtle")
+    assert len(expected) > 0
+    assert isomorphic(data.graph(DATASET_DEFAULT_GRAPH_ID), expected)
+
+
+def test_the_description_lists_n_quads_and_trig_results(live_server) -> None:
+    response = httpx.get(live_server.url + "/sparql", headers={"Accept": "text/turtle"})
+    graph = Graph().parse(data=response.text, format="turtle")
+    formats = set(graph.objects(URIRef(live_server.url + "/sparql"), SD.resultFormat))
+    assert {FORMATS["N-Quads"], FORMATS["TriG"]} <= formats
