@@ -7,6 +7,7 @@ import math
 import pytest
 
 from endpoint.negotiation import MediaRange, choose, parse_accept
+from endpoint.sparql import PAGE_TYPE, SD_FORMATS
 
 JSON = "application/sparql-results+json"
 XML = "application/sparql-results+xml"
@@ -120,3 +121,26 @@ def test_q_nan_is_malformed_and_counts_as_one():
     (media_range,) = parse_accept("text/csv;q=nan")
     assert not math.isnan(media_range.q)
     assert choose("text/csv;q=nan", RESULTS) == CSV
+
+
+# What GET /sparql without a query offers: its Service Description, Turtle first, or its page
+DESCRIPTION_OR_PAGE = [*SD_FORMATS, PAGE_TYPE]
+
+
+@pytest.mark.parametrize(
+    ("accept", "chosen"),
+    [
+        ("text/turtle, */*;q=0.1", "text/turtle"),
+        ("text/turtle;q=0.9, text/html;q=0.1", "text/turtle"),
+        ("*/*", "text/turtle"),
+        (None, "text/turtle"),
+        (
+            "application/n-quads,application/trig;q=0.95,application/ld+json;q=0.9,"
+            "text/turtle;q=0.6,text/html;q=0.2,*/*;q=0.1",
+            "application/n-quads",
+        ),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
+    ],
+)
+def test_html_is_chosen_only_when_preferred(accept, chosen):
+    assert choose(accept, DESCRIPTION_OR_PAGE) == chosen
