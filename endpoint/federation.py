@@ -1,10 +1,10 @@
 """Federated queries: find the SERVICE targets of a query, so that only allow-listed ones run.
 
 pyoxigraph fetches whatever IRI a `SERVICE` clause names; a public endpoint that let it would
-make requests to any host on a client's behalf (server-side request forgery). The query is
-scanned token by token (`endpoint.sparql_text`) — IRIs, strings and comments are skipped as
-wholes, so a `SERVICE` inside a literal does not count — and every target must be on the
-operator's allow-list.
+make requests to any host on a client's behalf (server-side request forgery). The text is
+read along every reading pyoxigraph's parser could make (`endpoint.sparql_text`): a `SERVICE`
+counts unless it is inside a comment, string or IRI in all of them, and every target must be
+on the operator's allow-list. It may refuse a call that is not one; it never misses one.
 """
 
 from __future__ import annotations

@@ -548,7 +548,7 @@ def _sparql_operations() -> dict[str, dict[str, Any]]:
         "schema": {"type": "string", "enum": list(FORMAT_NAMES)},
     }
     example = (
-        "SELECT ?type (COUNT(?actor) AS ?actors) WHERE { ?actor a "
+        "SELECT ?type (COUNT(DISTINCT ?actor) AS ?actors) WHERE { ?actor a "
         "<http://www.w3.org/ns/org#Organization> ; <http://www.w3.org/ns/org#classification> "
         "?type } GROUP BY ?type ORDER BY DESC(?actors)"
     )
