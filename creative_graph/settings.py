@@ -98,6 +98,12 @@ class Settings(BaseSettings):
         description="A Turtle file of SHACL shapes that judge writes instead of the project's "
         "own (unset: the project's shapes, as for ingest).",
     )
+    write_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a write (SPARQL Update, Graph Store PUT/POST/DELETE) may take to be "
+        "tried and validated before it is stopped (503); a stopped write changes nothing.",
+    )
     snapshots_kept: int = Field(
         default=3,
         ge=2,

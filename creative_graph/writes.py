@@ -99,13 +99,21 @@ class Writes:
         self._lock = threading.Lock()
         self._known: tuple[str | None, frozenset[_Key]] | None = None
 
-    def apply(self, change: Callable[[ox.Store], T], label: str, body: bytes = b"") -> WriteOutcome:
+    def apply(
+        self,
+        change: Callable[[ox.Store], T],
+        label: str,
+        body: bytes = b"",
+        commit: Callable[[], None] | None = None,
+    ) -> WriteOutcome:
         """Run `change` on a copy of the store; publish it if it adds no violation.
 
         `label` says what the write was ("SPARQL Update", "Graph Store PUT <...>"); `body`,
-        the request it came from, is recorded by its SHA-256. Raises `WriteRefused` (nothing
-        changed), `SyntaxError`/`ValueError` from `change`, and `StoreError` when another
-        process is writing the store.
+        the request it came from, is recorded by its SHA-256. `commit`, if given, is called
+        once the change has passed the shapes, just before it is adopted: up to there the
+        write can be abandoned (or its process killed) and nothing has changed; from its
+        return on, the write stands. Raises `WriteRefused` (nothing changed), `SyntaxError`/
+        `ValueError` from `change`, and `StoreError` when another process is writing the store.
         """
         with self._lock, StoreWriter(self.store, self.snapshots_kept) as writer:
             started = datetime.now(UTC)
@@ -129,6 +137,8 @@ class Writes:
                 added = tuple(v for v in after if _key(v) not in before)
                 if added:
                     raise WriteRefused(added)
+                if commit is not None:
+                    commit()  # may raise: the copy is dropped, nothing changed
                 writer.adopt(copy, recording.touched())
             del copy, recording  # the writer holds the adopted store: nothing else may keep it
             snapshot = writer.publish()

@@ -4,9 +4,10 @@
 see the union of all graphs as theirs). GET and HEAD are open to all and read the published
 snapshot, by content negotiation, with ETag and 304. PUT (replace), POST (merge; to `/store`
 alone: a new graph, answered 201 with its IRI in `Location`) and DELETE need the write token
-and go through `creative_graph.writes`: tried on a copy, validated by the shapes, published
-whole or refused whole (422). Blank nodes of a body are always new nodes: two POSTs never
-share one by accident. Direct identification (the graph IRI as the request URL) is not
+and go through `creative_graph.writes` in the write worker (`endpoint.write_worker`): tried on
+a copy, validated by the shapes, published whole or refused whole (422); stopped past
+`WRITE_TIMEOUT` (503, nothing changed). Blank nodes of a body are always new nodes: two POSTs
+never share one by accident. Direct identification (the graph IRI as the request URL) is not
 offered: a graph IRI `{BASE_IRI}graph/{name}` dereferences to the dataset's description.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
@@ -25,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from creative_graph.iris import run_key
 from creative_graph.settings import Settings
 from creative_graph.store import ResultTooLarge, StoreError, StoreReader
-from creative_graph.writes import WriteRefused, Writes
+from creative_graph.writes import WriteRefused
 from endpoint import authorization
 from endpoint.caching import not_modified, validators
 from endpoint.negotiation import choose
@@ -36,10 +37,17 @@ from endpoint.sparql import (
     route_each_method,
     with_charset,
 )
-from endpoint.sparql_update import busy_response, violations_response
+from endpoint.sparql_update import busy_response, stopped_response, violations_response
+from endpoint.write_worker import (
+    Drop,
+    Merge,
+    Replace,
+    Target,
+    WriterFailed,
+    WriteTimeout,
+    WriteWorker,
+)
 
-Target = ox.NamedNode | ox.DefaultGraph
-Change = Callable[[ox.Store], bool]  # makes the change, says whether the graph existed
 ALLOWED = "GET, HEAD, PUT, POST, DELETE"
 
 
@@ -120,51 +128,11 @@ def _fresh_blank_nodes(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
     return [ox.Triple(renamed(q.subject), q.predicate, renamed(q.object)) for q in quads]
 
 
-def _existing(store: ox.Store, graph: Target) -> bool:
-    return isinstance(graph, ox.DefaultGraph) or store.contains_named_graph(graph)
-
-
-def _replace(graph: Target, triples: Iterable[ox.Triple]) -> Change:
-    def change(store: ox.Store) -> bool:
-        existed = _existing(store, graph)
-        if existed:
-            store.clear_graph(graph)
-        elif isinstance(graph, ox.NamedNode):
-            store.add_graph(graph)
-        store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
-        return existed
-
-    return change
-
-
-def _merge(graph: Target, triples: Iterable[ox.Triple]) -> Change:
-    def change(store: ox.Store) -> bool:
-        existed = _existing(store, graph)
-        if isinstance(graph, ox.NamedNode):
-            store.add_graph(graph)
-        store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
-        return existed
-
-    return change
-
-
-def _drop(graph: Target) -> Change:
-    def change(store: ox.Store) -> bool:
-        existed = _existing(store, graph)
-        if isinstance(graph, ox.DefaultGraph):
-            store.clear_graph(graph)
-        elif existed:
-            store.remove_graph(graph)
-        return existed
-
-    return change
-
-
 def _name(graph: Target | None) -> str:
     return "the default graph" if isinstance(graph, ox.DefaultGraph) else f"<{graph.value}>"
 
 
-def router(reader: StoreReader, settings: Settings, writes: Writes | None) -> APIRouter:
+def router(reader: StoreReader, settings: Settings, writes: WriteWorker | None) -> APIRouter:
     api = APIRouter()
 
     def read(request: Request) -> Response:
@@ -188,23 +156,24 @@ def router(reader: StoreReader, settings: Settings, writes: Writes | None) -> AP
         refused = authorization.refusal(request, settings)
         if refused is not None:
             return refused
-        assert writes is not None  # a token is set, so the app made a `Writes`
+        assert writes is not None  # a token is set, so the app made a `WriteWorker`
         graph = _target(request, creating=request.method == "POST")
         new_graph = graph is None
         if graph is None:
             graph = ox.NamedNode(f"{settings.base_iri}graph/store-{run_key()}")
         body = b""
+        change: Replace | Merge | Drop  # each says whether the graph existed
         if request.method in ("PUT", "POST"):
             body = await read_body(request, settings.max_body_bytes)
             content_type = request.headers.get("content-type", "")
             base = graph.value if isinstance(graph, ox.NamedNode) else str(request.url)
             triples = _triples(content_type, body, base)
-            change = (_replace if request.method == "PUT" else _merge)(graph, triples)
+            change = (Replace if request.method == "PUT" else Merge)(graph, tuple(triples))
         else:
             name = None if isinstance(graph, ox.DefaultGraph) else graph.value
             if not reader.has_graph(name):
                 raise ProtocolError(404, f"this store has no graph {_name(graph)}")
-            change = _drop(graph)
+            change = Drop(graph)
         label = f"Graph Store {request.method} of {_name(graph)} at /store"
         try:
             outcome = await run_in_threadpool(writes.apply, change, label, body)
@@ -212,6 +181,8 @@ def router(reader: StoreReader, settings: Settings, writes: Writes | None) -> AP
             return violations_response(request, error.violations)
         except StoreError as error:
             return busy_response(error)
+        except (WriteTimeout, WriterFailed) as error:
+            return stopped_response(error)
         existed = bool(outcome.value)
         if new_graph:
             return Response(status_code=201, headers={"Location": graph.value})

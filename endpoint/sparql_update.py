@@ -7,7 +7,9 @@ violations. `using-graph-uri` / `using-named-graph-uri` become `USING` clauses. 
 graph of an update is the store's own default graph (queries see the union of all graphs):
 name the graph you change with `GRAPH`, `WITH` or `INSERT DATA { GRAPH <g> { ... } }`.
 `LOAD` is refused (the server never fetches what a client names; send the data with the Graph
-Store Protocol instead), and `SERVICE` is held to the same allow-list as queries.
+Store Protocol instead), and `SERVICE` is held to the same allow-list as queries. An update
+runs in the write worker (`endpoint.write_worker`): past `WRITE_TIMEOUT` it is stopped, nothing
+changes, and the client gets 503.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from starlette.concurrency import run_in_threadpool
 from creative_graph.settings import Settings
 from creative_graph.store import StoreError
 from creative_graph.validation import ValidationResult
-from creative_graph.writes import WriteRefused, Writes
+from creative_graph.writes import WriteRefused
 from endpoint import authorization
 from endpoint.federation import refused_services
 from endpoint.negotiation import choose
 from endpoint.sparql_text import has_dataset_clause, targets_of, with_dataset
+from endpoint.write_worker import Update, WriterFailed, WriteTimeout, WriteWorker
 
 
 class UpdateError(Exception):
@@ -112,31 +115,36 @@ def busy_response(error: StoreError) -> Response:
     return PlainTextResponse(f"{error}\n", status_code=503, headers={"Retry-After": "10"})
 
 
+def stopped_response(error: WriteTimeout | WriterFailed) -> Response:
+    """A write stopped over its time limit (503, as a query), or its worker died: 503 when
+    nothing changed, else 500 (it may have been applied)."""
+    if isinstance(error, WriterFailed) and error.committed:
+        return PlainTextResponse(f"{error}\n", status_code=500)
+    return PlainTextResponse(f"{error}\n", status_code=503, headers={"Retry-After": "5"})
+
+
 async def answer(
     request: Request,
     update: str,
     params: Sequence[tuple[str, str]],
-    writes: Writes | None,
+    writes: WriteWorker | None,
     settings: Settings,
 ) -> Response:
     refused = authorization.refusal(request, settings)
     if refused is not None:
         return refused
-    assert writes is not None  # a token is set, so the app made a `Writes`
+    assert writes is not None  # a token is set, so the app made a `WriteWorker`
     try:
         text = prepared(update, params, settings)
     except UpdateError as error:
         return PlainTextResponse(error.message + "\n", status_code=error.status)
-    base = settings.base_iri + "sparql"
+    change = Update(text, settings.base_iri + "sparql")
     try:
-        await run_in_threadpool(
-            writes.apply,
-            lambda store: store.update(text, base_iri=base),
-            "SPARQL Update at /sparql",
-            update.encode(),
-        )
+        await run_in_threadpool(writes.apply, change, "SPARQL Update at /sparql", update.encode())
     except WriteRefused as error:
         return violations_response(request, error.violations)
     except StoreError as error:
         return busy_response(error)
+    except (WriteTimeout, WriterFailed) as error:
+        return stopped_response(error)
     return Response(status_code=204)
