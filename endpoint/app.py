@@ -21,10 +21,8 @@ from starlette.types import Message, Receive, Scope, Send
 
 from creative_graph import __version__
 from creative_graph import dumps as dumps_files
-from creative_graph.iris import Iris
 from creative_graph.settings import Settings
 from creative_graph.store import StoreError, StoreReader
-from creative_graph.writes import Writes
 from endpoint import (
     catalog,
     datasets,
@@ -42,6 +40,7 @@ from endpoint import (
 from endpoint.result_cache import CachedPool
 from endpoint.sparql_fast import SparqlFastPath
 from endpoint.workers import QueryPool, resident_bytes
+from endpoint.write_worker import WriteWorker
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -69,9 +68,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         pool.pool.start()  # serving from memory: the workers load the snapshot now
+        if writes is not None:
+            writes.start()  # the write worker loads its modules and shapes now
         _catch_up_dumps(writes, settings)
         yield
         pool.close()  # worker processes are daemons too: they end with the server anyway
+        if writes is not None:
+            writes.close()
 
     app = Application(
         lifespan=lifespan,
@@ -231,7 +234,7 @@ def _headers_only(send: Send) -> Send:
     return sending
 
 
-def _catch_up_dumps(writes: Writes | None, settings: Settings) -> None:
+def _catch_up_dumps(writes: WriteWorker | None, settings: Settings) -> None:
     """A writing server stopped before its dumps caught up with its last write does it now."""
     if writes is None or writes.dumps is None:
         return
@@ -240,8 +243,8 @@ def _catch_up_dumps(writes: Writes | None, settings: Settings) -> None:
         writes.dumps.request()
 
 
-def _writes(settings: Settings) -> Writes | None:
-    """The validated writer, only when the operator has set a write token."""
+def _writes(settings: Settings) -> WriteWorker | None:
+    """The validated writer (in its worker process), only when the operator has set a token."""
     if not settings.write_token.get_secret_value():
         return None
     import ontology
@@ -252,4 +255,4 @@ def _writes(settings: Settings) -> Writes | None:
     else:
         shapes = Graph().parse(settings.write_shapes, format="turtle")
         validator = SparqlValidator(shapes, ontology.validation_graph())
-    return Writes(settings.store, validator, Iris(settings.base_iri), settings.snapshots_kept)
+    return WriteWorker(settings, validator)
