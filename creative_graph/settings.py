@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -40,6 +40,24 @@ class Settings(BaseSettings):
         default=False,
         description="Each query worker copies the published snapshot into memory at start and "
         "after each publish, and answers from it (faster; memory: workers x one copy each).",
+    )
+    query_long_after: float = Field(
+        default=1.0,
+        gt=0,
+        description="Seconds after which a running SPARQL query counts as long-running "
+        "(see QUERY_LONG_RUNNING_MAX).",
+    )
+    query_long_running_max: int = Field(
+        default=0,
+        ge=0,
+        description="Long-running queries allowed at once; past it the newest is stopped (503). "
+        "0: one fewer than QUERY_WORKERS (at least 1), so a worker is always left to others.",
+    )
+    query_memory_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        ge=0,
+        description="Memory a query may add to its worker process (above what it holds when "
+        "ready, its copy of the store included); past it the query is stopped (503). 0: no limit.",
     )
     max_body_bytes: int = Field(
         default=1_048_576,
@@ -109,6 +127,15 @@ class Settings(BaseSettings):
         ge=2,
         description="Published store snapshots kept on disk (older ones are removed).",
     )
+
+    @model_validator(mode="after")
+    def _a_worker_is_left_to_short_queries(self) -> Settings:
+        if self.query_long_running_max > max(1, self.query_workers - 1):
+            raise ValueError(
+                "query_long_running_max must leave at least one of the query_workers to short "
+                "queries (at most query_workers - 1; 0: that many)"
+            )
+        return self
 
     @field_validator("write_token")
     @classmethod
