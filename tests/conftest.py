@@ -67,6 +67,18 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory, validator) -> Settings:
     return settings
 
 
+@pytest.fixture(scope="session")
+def every_source_store(tmp_path_factory: pytest.TempPathFactory, validator) -> Settings:
+    """A store with what `make demo` loads, every bundled source, shared by read-only tests."""
+    base = tmp_path_factory.mktemp("every-source")
+    sources = ROOT / "data" / "sources"
+    settings = Settings(store=base / "store", base_iri=BASE_IRI, sources=sources)
+    for source in sorted(p.parent for p in sources.glob("*/source.toml")):
+        outcome = ingest_source(load_manifest(source), settings, validator)
+        assert outcome.status == "loaded", (source.name, outcome.violations[:3])
+    return settings
+
+
 @dataclass
 class LiveServer:
     url: str

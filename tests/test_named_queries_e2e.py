@@ -11,13 +11,11 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
-from conftest import BASE_IRI, ROOT, LiveServer, run_server
+from conftest import LiveServer, run_server
 
 from creative_graph.settings import Settings
 from endpoint import named_queries
 from endpoint.named_queries import Parameter, QueryFileError, binding, load_queries, read_query
-from ingest.manifest import load_manifest
-from ingest.pipeline import ingest_source
 
 pytestmark = pytest.mark.e2e
 JSON = {"Accept": "application/sparql-results+json"}
@@ -34,15 +32,9 @@ def sparql(server_url: str, query: str) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, validator) -> Iterator[LiveServer]:
+def demo(every_source_store: Settings) -> Iterator[LiveServer]:
     """The server on what `make demo` loads: every bundled source."""
-    base = tmp_path_factory.mktemp("every-source")
-    sources = ROOT / "data" / "sources"
-    settings = Settings(store=base / "store", base_iri=BASE_IRI, sources=sources)
-    for source in sorted(p.parent for p in sources.glob("*/source.toml")):
-        outcome = ingest_source(load_manifest(source), settings, validator)
-        assert outcome.status == "loaded", (source.name, outcome.violations[:3])
-    yield from run_server(settings)
+    yield from run_server(every_source_store)
 
 
 def test_a_parameter_is_bound_not_pasted(live_server) -> None:
