@@ -27,7 +27,7 @@ import logging
 import shutil
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,8 +49,43 @@ PROV = "http://www.w3.org/ns/prov#"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 SPDX = "http://spdx.org/rdf/terms#"
+DCT_MODIFIED = "http://purl.org/dc/terms/modified"
 
 _Key = tuple[str, str, str, str, str]
+
+
+def _changed_graphs(base: Path, copy: ox.Store, recording: RecordingStore) -> list[str]:
+    """The named graphs a change may have changed: those holding a touched subject before
+    (`base`, the checkpoint taken before it) or after it; every graph when it cannot say."""
+    touched = recording.touched()
+    before = ox.Store.read_only(str(base))
+    try:
+        if touched is None or recording.touched_blank_node():
+            return sorted(
+                {
+                    graph.value
+                    for store in (before, copy)
+                    for graph in store.named_graphs()
+                    if isinstance(graph, ox.NamedNode)
+                }
+            )
+        found: set[str] = set()
+        subjects = sorted(touched)
+        for start in range(0, len(subjects), 500):
+            values = " ".join(f"<{s}>" for s in subjects[start : start + 500])
+            pattern = "GRAPH ?g { ?s ?p ?o }"
+            query = f"SELECT DISTINCT ?g WHERE {{ VALUES ?s {{ {values} }} {pattern} }}"
+            found |= {row["g"].value for row in _solutions(before, query)}
+            found |= {row["g"].value for row in _solutions(copy, query)}
+        return sorted(found)
+    finally:
+        del before  # closed before the checkpoint's folder is removed
+
+
+def _solutions(store: ox.Store, query: str) -> list[ox.QuerySolution]:
+    results = store.query(query)
+    assert isinstance(results, ox.QuerySolutions)
+    return list(results)
 
 
 def _key(result: ValidationResult) -> _Key:
@@ -128,7 +163,8 @@ class Writes:
                 try:
                     recording = RecordingStore(copy)
                     value = change(cast(ox.Store, recording))  # a stand-in with the same methods
-                    activity = self._record(recording, label, body, started)
+                    changed = _changed_graphs(base, copy, recording)
+                    activity = self._record(recording, label, body, started, changed)
                     focus = self._focus(copy, recording)
                     after = self._violations(copy, focus)
                     before = self._violations_before(base, focus, known)
@@ -184,8 +220,17 @@ class Writes:
         pointer = self.store / POINTER
         return pointer.read_text(encoding="utf-8").strip() if pointer.exists() else None
 
-    def _record(self, copy: RecordingStore, label: str, body: bytes, started: datetime) -> str:
-        """Add the write's `prov:Activity` (what, when, by whom, the request's checksum)."""
+    def _record(
+        self,
+        copy: RecordingStore,
+        label: str,
+        body: bytes,
+        started: datetime,
+        changed: Sequence[str] = (),
+    ) -> str:
+        """Add the write's `prov:Activity` (what, when, by whom, the request's checksum) and the
+        version of each graph it `changed`, whose `dct:modified` says when the graph's data
+        last changed (as an ingest run's does: `ingest.provenance`), for the catalogue."""
         key = run_key()
         activity = ox.NamedNode(self.iris.thing("run", key))
         agent = ox.NamedNode(self.iris.thing("agent", "write-api"))
@@ -222,6 +267,16 @@ class Writes:
                 ox.Literal(digest, datatype=ox.NamedNode(XSD + "hexBinary")),
             ),
         ]
+        for number, changed_graph in enumerate(changed, 1):
+            version = ox.NamedNode(self.iris.thing("graph-version", f"{key}-{number}"))
+            triples += [
+                (activity, ox.NamedNode(PROV + "generated"), version),
+                (version, rdf_type, ox.NamedNode(PROV + "Entity")),
+                (version, ox.NamedNode(PROV + "specializationOf"), ox.NamedNode(changed_graph)),
+                (version, ox.NamedNode(PROV + "wasGeneratedBy"), activity),
+                (version, ox.NamedNode(PROV + "generatedAtTime"), _time(ended)),
+                (version, ox.NamedNode(DCT_MODIFIED), _time(ended)),
+            ]
         copy.extend(ox.Quad(s, p, o, graph) for s, p, o in triples)
         return activity.value
 

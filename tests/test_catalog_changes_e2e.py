@@ -24,8 +24,10 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, RDF
 
 from creative_graph import dumps
+from creative_graph.iris import Iris
 from creative_graph.settings import Settings
 from creative_graph.store import StoreReader
+from creative_graph.writes import Writes
 from ingest.manifest import load_manifest
 from ingest.pipeline import ingest_source
 
@@ -152,6 +154,30 @@ def test_an_ingest_that_changes_nothing_changes_no_date_and_a_change_moves_them(
     later = _datestamps(server)
     assert later[HOST + "brussels-culture-poi"] > stamps[HOST + "brussels-culture-poi"]
     assert later[HOST + "steward-example"] == stamps[HOST + "steward-example"]
+
+
+def test_a_write_moves_the_dates_of_the_graphs_it_changed_only(served, validator) -> None:
+    server, _ = served
+    before, stamps = _modified(_catalogue(server)), _datestamps(server)
+    second = datetime.now(UTC).replace(microsecond=0)
+    while datetime.now(UTC).replace(microsecond=0) == second:
+        time.sleep(0.05)
+    reader = StoreReader(server.settings.store)
+    (actor,) = reader.select(
+        f"SELECT ?a WHERE {{ GRAPH <{STEWARD}> {{ ?a a <http://www.w3.org/ns/org#Organization> }} }}"
+        " ORDER BY ?a LIMIT 1"
+    )
+    label = "<http://www.w3.org/2004/02/skos/core#altLabel>"
+    update = f'INSERT DATA {{ GRAPH <{STEWARD}> {{ <{actor["a"]}> {label} "Written"@en }} }}'
+    writes = Writes(server.settings.store, validator, Iris(BASE_IRI), refresh_dumps=False)
+    writes.apply(lambda copy: copy.update(update), "a test write")
+    dumps.write(server.settings.store)
+    after, now = _modified(_catalogue(server)), _datestamps(server)
+    assert after["steward-example"] > before["steward-example"]
+    assert after["catalog"] == after["all"] == after["steward-example"]
+    assert after["brussels-culture-poi"] == before["brussels-culture-poi"]
+    assert now[HOST + "steward-example"] > stamps[HOST + "steward-example"]
+    assert now[HOST + "brussels-culture-poi"] == stamps[HOST + "brussels-culture-poi"]
 
 
 def test_each_run_records_when_the_data_of_its_graph_last_changed(served, validator) -> None:
