@@ -37,7 +37,6 @@ from fastapi.templating import Jinja2Templates
 from creative_graph.namespaces import sparql_prefixes
 from creative_graph.settings import Settings
 from creative_graph.store import QueryOutput, ResultTooLarge, StoreError, StoreReader
-from creative_graph.writes import Writes
 from endpoint import service_description, sparql_update
 from endpoint.caching import fresh, validators
 from endpoint.federation import refused_services
@@ -47,6 +46,7 @@ from endpoint.representations import json_for_html
 from endpoint.result_cache import CachedPool
 from endpoint.sparql_text import varies
 from endpoint.workers import QueryTimeout, ServerBusy, WorkerFailed
+from endpoint.write_worker import WriteWorker
 
 log = logging.getLogger(__name__)
 
@@ -371,7 +371,7 @@ def router(
     answers: QueryAnswers,
     templates: Jinja2Templates,
     settings: Settings,
-    writes: Writes | None = None,
+    writes: WriteWorker | None = None,
 ) -> APIRouter:
     api = APIRouter()
 
