@@ -10,8 +10,9 @@ refuses shapes that use anything else, so it can never silently skip a rule. Its
 checked against pySHACL on every example file (`tests/test_sparql_validation.py`).
 
 A validation may be limited to some focus nodes (a write checks only those its change may
-affect, `creative_graph.focus`): they are joined into each check's target, and since a check
-reads only outwards from its focus node, the results are the whole validation's about them.
+affect, `creative_graph.focus`): each check runs for those its target selects, and since a
+check reads only outwards from its focus node, the results are the whole validation's about
+them.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from creative_graph import focus as focusing
 from creative_graph.validation import SEVERITIES, ValidationReport, ValidationResult, _render
 
 RDF_TYPE_CLASS = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
+CLASSES = f"?this {RDF_TYPE_CLASS} ?class"  # the classes a node is an instance of
 KNOWN = {
     SH.path, SH.minCount, SH.maxCount, SH.datatype, SH.nodeKind, SH.pattern, SH.languageIn,
     SH.uniqueLang, SH["class"], SH.node, SH.hasValue, SH["or"], SH["not"], SH.minInclusive,
@@ -59,10 +61,22 @@ class Check:
     query: str  # SELECT ?this ?value, with FOCUS inside its target
     # one row per value, joined into one result: GROUP_CONCAT's order would depend on the plan
     joined: bool = False
+    target: str = ""  # the group of `query` that selects its focus nodes (with FOCUS inside)
+    # the target is the instances of these classes (SPARQL terms) and nothing else; None: it is
+    # (also) a SPARQL target, asked with `selecting`
+    classes: frozenset[str] | None = None
+    prologue: str = ""  # the PREFIX lines `query` starts with
 
-    def focused(self, values: str) -> str:
-        """The query for only the focus nodes `values` (SPARQL terms, space-separated)."""
-        return self.query.replace(FOCUS, f"VALUES ?this {{ {values} }}\n")
+    def selecting(self, values: str) -> str:
+        """SELECT ?this: which of the nodes `values` (SPARQL terms, space-separated) the
+        check's target selects."""
+        focused = self.target.replace(FOCUS, f"VALUES ?this {{ {values} }}\n")
+        return f"{self.prologue}SELECT ?this WHERE {{ {focused} }}"
+
+    def among(self, values: str) -> str:
+        """The query for only the nodes `values`, every one of them selected by its target
+        (`selecting`): they take the target's place, which is not evaluated again."""
+        return self.query.replace(self.target, f"{{ VALUES ?this {{ {values} }} }}")
 
 
 def _term(node: object) -> str:
@@ -198,8 +212,18 @@ class Compiler:
         # the focus nodes join here, so that every constraint is evaluated for them only
         return "{ SELECT DISTINCT ?this WHERE { " + FOCUS + " UNION ".join(patterns) + " } }"
 
+    def target_classes(self, node_shape: object) -> frozenset[str] | None:
+        """The classes whose instances are the target of `node_shape`, if nothing else is."""
+        classes = list(self.shapes.objects(node_shape, SH.targetClass))
+        if self.shapes.value(node_shape, SH.target) is not None:
+            return None
+        if not all(isinstance(c, URIRef) for c in classes):
+            return None  # asked as the target is written
+        return frozenset(_term(c) for c in classes)
+
     def checks(self, node_shape: object) -> list[Check]:
         target = self.target(node_shape)
+        classes = self.target_classes(node_shape)
         found = []
         for prop in self.shapes.objects(node_shape, SH.property):
             unknown = set(self.shapes.predicates(prop)) - KNOWN
@@ -276,7 +300,7 @@ class Compiler:
                     f"SELECT DISTINCT ?this ?value WHERE {{ {target} FILTER (!({condition})) }}",
                 )
             )
-        return found
+        return [replace(check, target=target, classes=classes) for check in found]
 
 
 def _counted(target: str, path: str, comparison: str) -> str:
@@ -300,8 +324,8 @@ def compile_shapes(shapes: Graph) -> list[Check]:
     checks = []
     for node_shape in sorted(node_shapes, key=str):
         for check in compiler.checks(node_shape):
-            assert FOCUS in check.query, check.query
-            checks.append(replace(check, query=prologue + check.query))
+            assert FOCUS in check.target and check.target in check.query, check.query
+            checks.append(replace(check, query=prologue + check.query, prologue=prologue))
     return checks
 
 
@@ -384,17 +408,13 @@ class SparqlValidator:
     def _run(
         self, store: ox.Store, union: bool, batches: list[str] | None = None
     ) -> ValidationReport:
-        """Run every check (once per batch of focus nodes, if any), as many at a time as there
-        are CPUs.
+        """Run every check (for the focus nodes in `batches` only, if given), as many at a time
+        as there are CPUs.
 
         pyoxigraph releases the GIL while it evaluates and serialises a query, so threads
         share the work; each thread serialises its own results (to TSV, whose cells are terms
         in N-Triples syntax), so no result object crosses threads.
         """
-        if batches is None:
-            queries = [(check, check.query) for check in self.checks]
-        else:
-            queries = [(check, check.focused(batch)) for batch in batches for check in self.checks]
 
         def solutions(query: tuple[Check, str]) -> bytes:
             results = store.query(query[1], use_default_graph_as_union=union)
@@ -402,11 +422,62 @@ class SparqlValidator:
 
         results = []
         with ThreadPoolExecutor(max_workers=_cpus()) as pool:
+            if batches is None:
+                queries = [(check, check.query) for check in self.checks]
+            else:
+                queries = self._focused(store, union, batches, pool)
             for (check, _), body in zip(queries, pool.map(solutions, queries), strict=True):
                 results.extend(_results(check, body.decode("utf-8")))
         order = {"Violation": 0, "Warning": 1, "Info": 2}
         results.sort(key=lambda r: (order[r.severity], r.focus_node, r.path, r.message))
         return ValidationReport(tuple(results))
+
+    def _focused(
+        self, store: ox.Store, union: bool, batches: list[str], pool: ThreadPoolExecutor
+    ) -> list[tuple[Check, str]]:
+        """Each check's queries for the focus nodes in `batches` that its target selects.
+
+        The checks share a few targets (an actor's dozens of checks, its class). Which focus
+        nodes each target selects is asked first: the classes of each focus node in one query
+        per batch (`rdf:type/rdfs:subClassOf*`, as the class targets read them), and each SPARQL
+        target on its own. Each check then runs for those nodes only, given in its target's
+        place; a check whose target selects none of them does not run. Joining every focus node
+        into every check instead cost ~10 ms a check for 500 nodes: 8 s for a write touching
+        2,000 nodes, 15 times a whole validation of the demo store.
+        """
+        targets = {check.target: check for check in self.checks}  # a check to ask each one
+        asked = [("", batch) for batch in batches]
+        asked += [(t, b) for t, c in targets.items() if c.classes is None for b in batches]
+
+        def selected(item: tuple[str, str]) -> list[tuple[str, str]]:
+            """(node, class) of each focus node in the batch; (node, "") for a SPARQL target."""
+            target, batch = item
+            if target:
+                query = targets[target].selecting(batch)
+            else:
+                query = f"SELECT ?this ?class WHERE {{ VALUES ?this {{ {batch} }} {CLASSES} }}"
+            rows = store.query(query, use_default_graph_as_union=union)
+            assert isinstance(rows, ox.QuerySolutions)
+            # terms read in the thread that ran the query, as SPARQL terms
+            return [(str(row["this"]), str(row["class"]) if not target else "") for row in rows]
+
+        classes: dict[str, set[str]] = {}  # class -> its instances among the focus nodes
+        members: dict[str, set[str]] = {}  # SPARQL target -> the focus nodes it selects
+        for (target, _), found in zip(asked, pool.map(selected, asked), strict=True):
+            for node, class_ in found:
+                if target:
+                    members.setdefault(target, set()).add(node)
+                else:
+                    classes.setdefault(class_, set()).add(node)
+        for target, check in targets.items():
+            if check.classes is not None:
+                members[target] = set().union(*(classes.get(c, set()) for c in check.classes))
+        queries = []
+        for check in self.checks:
+            terms = sorted(members.get(check.target, ()))
+            for start in range(0, len(terms), FOCUS_BATCH):
+                queries.append((check, check.among(" ".join(terms[start : start + FOCUS_BATCH]))))
+        return queries
 
     def validate(self, data: Graph) -> ValidationReport:
         return self.validate_ntriples(data.serialize(format="nt", encoding="utf-8"))
