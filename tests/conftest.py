@@ -6,6 +6,7 @@ import importlib.util
 import json
 import shutil
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+import httpx
 import pytest
 import uvicorn
 
@@ -84,6 +86,20 @@ class LiveServer:
     url: str
     settings: Settings
     thread: threading.Thread
+
+
+def wait_until_served(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
+    """Wait until the `creative-graph serve` process answers `/healthz`; raise if it died or
+    did not answer in time."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url + "/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise
+            time.sleep(0.1)
 
 
 def free_socket() -> socket.socket:

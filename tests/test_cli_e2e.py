@@ -7,12 +7,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import DEMO_SOURCE, demo_features
+from conftest import DEMO_SOURCE, demo_features, wait_until_served
 
 from creative_graph.ldes import ChangeLog
 from creative_graph.store import StoreWriter
@@ -155,15 +154,7 @@ def test_serve_answers_sparql_on_the_requested_port(tmp_path: Path) -> None:
     server = subprocess.Popen([CLI, "serve", "--port", str(port)], env=environment)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.1)
+        wait_until_served(url, server)
         query = "SELECT (COUNT(?a) AS ?n) WHERE { ?a a <http://www.w3.org/ns/org#Organization> }"
         response = httpx.get(
             url + "/sparql", params={"query": query}, headers={"Accept": "text/csv"}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_socket
+from conftest import free_socket, wait_until_served
 
 from creative_graph.settings import Settings
 
@@ -66,15 +66,7 @@ def served(demo_store: Settings, tmp_path: Path) -> Iterator[Served]:
     process = subprocess.Popen([CLI, "serve", "--port", str(port)], env=environment)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.1)
+        wait_until_served(url, process)
         served = Served(url, process, tmp_path / "store")
         dumps_caught_up(served)  # the start's own catch-up run must not count as a burner
         yield served
