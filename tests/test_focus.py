@@ -15,10 +15,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph
+from rdflib.namespace import RDFS
 
 import ontology
 import shapes
-from creative_graph.focus import TYPE, affected, reach
+from creative_graph.focus import ALL_SEVERITIES, TYPE, Reach, affected, reach, sparql_term
 from creative_graph.sparql_validation import SparqlValidator
 from creative_graph.validation import FocusValidator
 
@@ -186,6 +187,64 @@ def test_reading_the_shapes_keeps_nothing_of_its_callers_alive() -> None:
         assert caller()() is None
     finally:
         gc.enable()
+
+
+def walked_whole(store: ox.Store, found: Reach, start: set[str]) -> set[str]:
+    """What `affected` finds, walked with one path that is any prefix of any word."""
+    values = " ".join(sparql_term(node) for node in start)
+    path = "|".join(sorted(found.paths))
+    query = f"SELECT DISTINCT ?f WHERE {{ VALUES ?t {{ {values} }} ?f ({path}) ?t }}"
+    return start | {
+        row["f"].value if isinstance(row["f"], ox.NamedNode) else str(row["f"])
+        for row in store.query(query)  # type: ignore[union-attr]
+    }
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_walk_finds_what_one_path_of_every_word_finds(seed: int) -> None:
+    """The walk groups nodes by the last steps that can reach them and factors the paths;
+    it finds exactly what following every word from every node finds (classes, concepts,
+    actors, parts and literals among the nodes), for the shapes a write reads (violations:
+    forwards only) and for all of them (backwards too)."""
+    store = ox.Store()
+    data = Graph().parse(EXAMPLE) + ontology.validation_graph()
+    store.load(data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    found = reach(shapes.graph(), ("Violation",) if seed % 2 else ALL_SEVERITIES)
+    assert found is not None and found.backwards == (seed % 2 == 0)
+    nodes = sorted(
+        {q.subject.value for q in store if isinstance(q.subject, ox.NamedNode)}
+        | {q.object.value for q in store if isinstance(q.object, ox.NamedNode)}
+    )
+    superclasses = {
+        q.object.value
+        for q in store.quads_for_pattern(None, ox.NamedNode(str(RDFS.subClassOf)), None)
+        if isinstance(q.object, ox.NamedNode)
+    }
+    rng = random.Random(seed)
+    start = set(rng.sample(nodes, rng.randint(1, 600))) | {'"not a node"@en'}
+    start |= set(rng.sample(sorted(superclasses), 20))
+    assert affected(store, found, start, start) == walked_whole(store, found, start)
+
+
+def test_the_walk_backwards_and_to_literals_finds_what_one_path_of_every_word_finds() -> None:
+    found = reach(
+        shapes_of("""ex:S sh:targetClass ex:A ;
+            sh:property [ sh:path [ sh:inversePath ex:p ] ; sh:class ex:B ] ;
+            sh:property [ sh:path ex:name ; sh:class ex:Label ] ;
+            sh:property [ sh:path ( ex:site ex:address ) ; sh:class ex:Address ] .""")
+    )
+    assert found is not None and found.backwards
+    store = store_of("""ex:a a ex:A ; ex:name "x" ; ex:site ex:s . ex:s ex:address ex:d .
+        ex:d a ex:Address . ex:b a ex:B ; ex:p ex:a . ex:c ex:name 1 .""")
+    for start in (
+        {f"{EX}b"},
+        {'"x"'},
+        {'"1"^^<http://www.w3.org/2001/XMLSchema#integer>'},
+        {f"{EX}d", f"{EX}Address", f"{EX}s"},
+        {f"{EX}B", f"{EX}a"},
+    ):
+        walked = affected(store, found, start, start)
+        assert walked == walked_whole(store, found, start), start
 
 
 @pytest.fixture(scope="module")
