@@ -909,9 +909,14 @@ def ingest(name: str, directory: Path, paths: list[Path], args: argparse.Namespa
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"ingest of {name} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    dumps = sorted((store / "dumps").iterdir())
+    from creative_graph.dumps import latest
+    from creative_graph.store import StoreReader
+
+    written = latest(store, StoreReader(store).latest())
+    if written is None:
+        raise SystemExit(f"ingest of {name} wrote no dumps")
     nquads = directory / "all.nq"
-    with gzip.open(dumps[-1] / "all.nq.gz", "rb") as source, nquads.open("wb") as target:
+    with gzip.open(written.folder / "all.nq.gz", "rb") as source, nquads.open("wb") as target:
         shutil.copyfileobj(source, target)
     data = DataSet(name, directory, store, nquads, ingest_s=seconds)
     log(f"[{name}] describing the data and computing reference answers (pyoxigraph) ...")
