@@ -134,11 +134,18 @@ def router(
         snapshot = reader.snapshot
         full = catalog.graph(snapshot)
         iri = URIRef(f"{base}graph/{name}")
-        if (iri, RDF.type, DCAT.Dataset) in full:
-            return dataset(request, name, iri, forced, snapshot, full)
-        if GRAPH_NAME.fullmatch(name) and reader.has_graph(str(iri)):
-            return other_graph(request, name, iri, forced, snapshot)
-        return PlainTextResponse(f"No graph <{iri}> here; see /catalog\n", status_code=404)
+        is_dataset = (iri, RDF.type, DCAT.Dataset) in full
+        if not is_dataset and not (GRAPH_NAME.fullmatch(name) and reader.has_graph(str(iri))):
+            return PlainTextResponse(f"No graph <{iri}> here; see /catalog\n", status_code=404)
+        media_type, headers = negotiated(request, name, forced, snapshot)
+        if media_type is None:
+            return not_acceptable()
+        unchanged = not_modified(request, headers)
+        if unchanged is not None:
+            return unchanged
+        if is_dataset:
+            return dataset(request, name, iri, media_type, headers, full)
+        return other_graph(request, name, iri, media_type, headers, snapshot)
 
     def negotiated(
         request: Request, name: str, forced: RdfFormat | None, snapshot: Snapshot
@@ -153,16 +160,10 @@ def router(
         request: Request,
         name: str,
         iri: URIRef,
-        forced: RdfFormat | None,
-        snapshot: Snapshot,
+        media_type: str,
+        headers: dict[str, str],
         full: Graph,
     ) -> Response:
-        media_type, headers = negotiated(request, name, forced, snapshot)
-        if media_type is None:
-            return not_acceptable()
-        unchanged = not_modified(request, headers)
-        if unchanged is not None:
-            return unchanged
         part = description(full, iri, base)
         if media_type != HTML:
             return rdf_response(part, BY_MEDIA_TYPE[media_type], headers)
@@ -198,14 +199,13 @@ def router(
         return templates.TemplateResponse(request, "dataset.html", context, headers=headers)
 
     def other_graph(
-        request: Request, name: str, iri: URIRef, forced: RdfFormat | None, snapshot: Snapshot
+        request: Request,
+        name: str,
+        iri: URIRef,
+        media_type: str,
+        headers: dict[str, str],
+        snapshot: Snapshot,
     ) -> Response:
-        media_type, headers = negotiated(request, name, forced, snapshot)
-        if media_type is None:
-            return not_acceptable()
-        unchanged = not_modified(request, headers)
-        if unchanged is not None:
-            return unchanged
         about = GraphAbout.read(reader, settings, snapshot, name, str(iri))
         if media_type != HTML:
             return rdf_response(about.void(base), BY_MEDIA_TYPE[media_type], headers)
