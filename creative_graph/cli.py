@@ -11,6 +11,7 @@ Exit codes (stable, for scripts):
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -193,7 +194,12 @@ def _dumps_and_change_stream(settings: Settings, quiet: bool = False) -> None:
     from creative_graph import dumps
 
     spawn = multiprocessing.get_context("spawn")  # no copy of this process's memory
-    with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
+    from creative_graph.children import exit_with_parent
+
+    # the pool's workers would otherwise wait forever for work if this process were killed
+    with ProcessPoolExecutor(
+        max_workers=2, mp_context=spawn, initializer=exit_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         writing = pool.submit(dumps.write, settings.store, settings.snapshots_kept)
         syncing = pool.submit(_sync, settings.store, settings.base_iri)
         _print_sync(syncing.result(), quiet)

@@ -39,6 +39,7 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from creative_graph import actors_csv
+from creative_graph.children import exit_with_parent
 from creative_graph.namespaces import PREFIXES
 from creative_graph.store import POINTER
 
@@ -151,6 +152,13 @@ def served_snapshot(store: Path, snapshot: str | None) -> str:
 def _graph_name(graph: str) -> str:
     name = graph.rstrip("/").rsplit("/", 1)[-1]
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in name) or "graph"
+
+
+def _write_while_parent_lives(parent: int, store: Path, keep: int) -> None:
+    """A refresher's child: `write`, stopped if the server dies (the next writer removes the
+    half-written set)."""
+    exit_with_parent(parent)
+    write(store, keep)
 
 
 def write(store: Path, keep: int = 3) -> list[DumpFile]:
@@ -420,7 +428,10 @@ class Refresher:
     def _run(self) -> None:
         spawn = multiprocessing.get_context("spawn")  # no copy of the server's memory
         process = spawn.Process(
-            target=write, args=(self.store, self.keep), name="creative-graph dumps", daemon=True
+            target=_write_while_parent_lives,
+            args=(os.getpid(), self.store, self.keep),
+            name="creative-graph dumps",
+            daemon=True,
         )
         try:
             process.start()

@@ -32,6 +32,7 @@ from typing import Any, NoReturn
 
 import pyoxigraph as ox
 
+from creative_graph.children import exit_with_parent
 from creative_graph.dumps import Refresher
 from creative_graph.iris import Iris
 from creative_graph.settings import Settings
@@ -122,20 +123,12 @@ def _in(graph: Target, triples: Iterable[ox.Triple]) -> Iterable[ox.Quad]:
     return (ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
 
 
-def _exit_with_parent(parent: int) -> None:
-    """Worker thread: end the process once the server is gone (pyoxigraph lets go of the GIL
-    while it works, so this runs even in the middle of a long update)."""
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(1)
-
-
 def _serve(
     connection: Connection, settings: Settings, validator: StoreValidator, level: int
 ) -> None:
     """Worker process: apply the writes sent on `connection`, one at a time, until it closes."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    exit_with_parent(os.getppid())  # pyoxigraph lets go of the GIL: runs during a long update
     writes = Writes(
         settings.store,
         validator,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -99,3 +100,47 @@ def test_killing_an_ingest_at_any_moment_leaves_the_previous_version(tmp_path: P
     assert not all(outcomes), "every kill came too late to test anything"
     assert ingest(new_source, store).wait(timeout=600) == 0
     assert state(store)[1:] == new[1:]
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_an_ingest_killed_while_writing_its_dumps_leaves_no_process_behind(
+    tmp_path: Path,
+) -> None:
+    """The dumps and the change stream are written by child processes after the publish; a
+    kill of the ingest then must not leave them waiting forever (they used to)."""
+    store, source = tmp_path / "store", big_source(tmp_path, 1500, seed=3)
+    for _ in range(5):  # the children live a second or two: catch them
+        process = ingest(source, store)
+        children: set[int] = set()
+        while process.poll() is None and not children:
+            children = children_of(process.pid)
+            time.sleep(0.02)
+        if children:
+            break
+        shutil.rmtree(store)
+    assert children, "the ingest ended before its children could be seen"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    deadline = time.monotonic() + 10
+    while any(alive(child) for child in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(child) for child in children), "children outlived the killed ingest"
