@@ -7,8 +7,8 @@ Layout of the store directory (the `STORE` setting):
                          is the primary, named by PRIMARY
     PRIMARY              names the primary when it is not `primary/`; replaced atomically
     writer.lock          held (flock) by the one writer process
-    incoming/            TriG files being bulk-loaded into a new graph (removed after, or on
-                         the next writer's start if a run was killed)
+    incoming/            files being bulk-loaded into a new graph (removed after, or on the
+                         next writer's start if a run was killed)
     journal.sqlite3      what each change touched, noted before it is made and sealed per
                          published snapshot (`creative_graph.journal`)
     published/<name>/    read-only checkpoints (`Store.backup`, hard links) made after each write
@@ -47,6 +47,7 @@ from typing import Literal
 
 import pyoxigraph as ox
 
+from creative_graph.bulk import load_ntriples_in_pieces
 from creative_graph.journal import Journal, subjects_of
 
 log = logging.getLogger(__name__)
@@ -349,8 +350,14 @@ class StoreWriter:
         current = self._trial
         if current is None or current[0] is not copy:
             raise ValueError("adopt() takes the store yielded by this writer's trial()")
-        path = current[1]
         self._note(touched)
+        self._swap()
+
+    def _swap(self) -> None:
+        """Make the open trial copy the primary (its change is noted already)."""
+        if self._trial is None:
+            raise ValueError("no trial copy to swap in")
+        copy, path = self._trial
         copy.flush()
         old = self._primary
         self._store.flush()
@@ -411,11 +418,35 @@ class StoreWriter:
             next(self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)), None) is None
         )
 
-    def incoming(self, name: str) -> Path:
-        """A path for a TriG file to `load_trig` (removed when the next writer starts)."""
+    def incoming(self, name: str, suffix: str = ".trig") -> Path:
+        """A path for a file to `load_trig` or `load_new_graph` (removed when the next writer
+        starts)."""
         folder = self.directory / "incoming"
         folder.mkdir(exist_ok=True)
-        return folder / f"{name}.trig"
+        return folder / f"{name}{suffix}"
+
+    def load_new_graph(
+        self, graph: str, ntriples: Path, also: Mapping[str, set[str]] | None = None
+    ) -> None:
+        """Fill `graph`, which the store does not hold yet (`is_empty`), from an N-Triples
+        file written by pyoxigraph, and add `also` (graph -> canonical lines); then delete the
+        file. One atomic step for readers and for a crash: the pieces go into a trial copy
+        (`creative_graph.bulk`), adopted once all are in.
+        """
+        lines = (line for triples in (also or {}).values() for line in triples)
+        self._note(subjects_of(lines), [graph])
+        try:
+            with self.trial() as copy:
+                load_ntriples_in_pieces(copy, ntriples, ox.NamedNode(graph))
+                quads = "".join(
+                    f"{line} <{name}> .\n" for name, triples in (also or {}).items()
+                    for line in triples
+                )  # fmt: skip
+                if quads:
+                    copy.bulk_load(quads.encode(), format=ox.RdfFormat.N_QUADS)
+                self._swap()
+        finally:
+            ntriples.unlink(missing_ok=True)
 
     def load_trig(
         self, path: Path, graph: str | None = None, also: Mapping[str, set[str]] | None = None

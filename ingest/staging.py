@@ -2,7 +2,7 @@
 
 Mappers write N-Triples terms here (`add`) or hand over an rdflib graph (`add_graph`); identity,
 the validation gate and link coverage read and rewrite the triples with SPARQL; the loader
-exports them as TriG straight into the store on disk. No Python object per triple outlives
+exports them as N-Triples, which the store on disk bulk-loads. No Python object per triple outlives
 mapping: 100,000 actors are about four million triples, which rdflib holds in ~8 GB and
 pyoxigraph in ~1.4 GB. The data lives in the store's default graph.
 """
@@ -15,7 +15,7 @@ import gc
 import io
 import queue
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -101,8 +101,9 @@ class Staging:
         self.flush()
         results = self.store.query(query)
         assert isinstance(results, ox.QuerySolutions)
-        body = results.serialize(format=ox.QueryResultsFormat.CSV)
-        rows = csv.reader(io.StringIO(body.decode("utf-8"), newline=""))
+        body = io.BytesIO(results.serialize(format=ox.QueryResultsFormat.CSV))
+        # decoded as read: a whole decoded copy of a large result would double its memory
+        rows = csv.reader(io.TextIOWrapper(body, encoding="utf-8", newline=""))
         next(rows)  # the header: the variables
         for row in rows:
             yield tuple(row)
@@ -148,20 +149,11 @@ class Staging:
 
     # ---- handing over -------------------------------------------------------------------
 
-    def export_trig(self, path: Path, graph: str, extra: Mapping[str, set[str]]) -> None:
-        """Write the triples as the named graph `graph`, plus `extra` graphs, in one TriG file.
-
-        N-Triples lines are valid TriG inside a graph block, so the store dumps them directly.
-        """
+    def export_ntriples(self, path: Path) -> None:
+        """Write the triples to an N-Triples file, for `StoreWriter.load_new_graph`."""
         self.flush()
         with path.open("wb") as handle:
-            handle.write(f"<{graph}> {{\n".encode())
             self.store.dump(handle, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
-            handle.write(b"}\n")
-            for name, lines in extra.items():
-                handle.write(f"<{name}> {{\n".encode())
-                handle.write("".join(f"{line} .\n" for line in sorted(lines)).encode())
-                handle.write(b"}\n")
 
     def release(self) -> None:
         """Free the memory the triples take (before the store on disk loads them)."""

@@ -1,0 +1,74 @@
+"""Bulk loads in pieces (`creative_graph.bulk`): every triple arrives, whatever the cuts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from creative_graph.bulk import load_ntriples_in_pieces
+from creative_graph.store import StoreWriter
+
+GRAPH = ox.NamedNode("http://example.org/graph/g")
+
+
+def ntriples(count: int) -> bytes:
+    lines = (
+        f'<http://example.org/id/{i}> <http://schema.org/name> "name {i} \\u00e9\\n{"x" * (i % 50)}"@fr .\n'
+        for i in range(count)
+    )
+    return "".join(lines).encode()
+
+
+@pytest.mark.parametrize("piece_bytes", [1, 100, 4096, 1 << 20])
+def test_every_triple_is_loaded_whatever_the_size_of_the_pieces(
+    tmp_path: Path, piece_bytes: int
+) -> None:
+    data = ntriples(300 if piece_bytes == 1 else 3000)
+    path = tmp_path / "in.nt"
+    path.write_bytes(data)
+    store = ox.Store(str(tmp_path / "store"))
+    load_ntriples_in_pieces(store, path, GRAPH, piece_bytes=piece_bytes)
+    expected = ox.Store()
+    expected.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=GRAPH)
+    assert set(store) == set(expected)
+
+
+def test_a_last_line_without_line_break_is_loaded(tmp_path: Path) -> None:
+    path = tmp_path / "in.nt"
+    path.write_bytes(ntriples(10).rstrip(b"\n"))
+    store = ox.Store(str(tmp_path / "store"))
+    load_ntriples_in_pieces(store, path, GRAPH, piece_bytes=64)
+    assert len(store) == 10
+
+
+def test_a_broken_piece_stops_the_load_with_the_parser_error(tmp_path: Path) -> None:
+    path = tmp_path / "in.nt"
+    path.write_bytes(ntriples(2000) + b"<http://example.org/id/x> <p> oops .\n" + ntriples(2000))
+    store = ox.Store(str(tmp_path / "store"))
+    with pytest.raises(SyntaxError):
+        load_ntriples_in_pieces(store, path, GRAPH, piece_bytes=4096)
+
+
+def test_a_new_graph_from_pieces_is_all_or_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load that fails half-way leaves the store as it was: the pieces went into a copy."""
+    monkeypatch.setattr("creative_graph.bulk.PIECE_BYTES", 4096)  # the error is in a late piece
+    good, bad = tmp_path / "good.nt", tmp_path / "bad.nt"
+    good.write_bytes(ntriples(50))
+    bad.write_bytes(ntriples(5000) + b"<http://example.org/id/x> <p> oops .\n")
+    run = {
+        "http://example.org/graph/runs": {'<http://example.org/id/run> <http://example.org/p> "1"'}
+    }
+    with StoreWriter(tmp_path / "store") as writer:
+        writer.load_new_graph("http://example.org/graph/a", good, also=run)
+        with pytest.raises(SyntaxError):
+            writer.load_new_graph("http://example.org/graph/b", bad)
+        assert writer.named_graphs() == [
+            "http://example.org/graph/a",
+            "http://example.org/graph/runs",
+        ]
+        assert len(writer.graph_lines("http://example.org/graph/a")) == 50
+    assert not good.exists() and not bad.exists()  # the incoming files are removed either way
