@@ -307,6 +307,12 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def fresh(path: Path) -> Path:
+    """`path`, emptied: a kept workdir must not turn an empty store into a re-ingest."""
+    shutil.rmtree(path, ignore_errors=True)
+    return path
+
+
 def bench_size(args: argparse.Namespace, actors: int, workdir: Path) -> list[dict[str, Any]]:
     base = workdir / f"n{actors}"
     limits = (args.timeout, args.max_memory_mb)
@@ -334,7 +340,7 @@ def bench_size(args: argparse.Namespace, actors: int, workdir: Path) -> list[dic
         log(f"[{actors:,} actors] empty: ingesting into an empty store ...")
         run = run_child(
             "ingest",
-            {"store": str(base / "empty" / "store"), "source": str(source),
+            {"store": str(fresh(base / "empty" / "store")), "source": str(source),
              "skip_validation": False, "validator": args.validator},
             *limits,
         )  # fmt: skip
@@ -345,8 +351,8 @@ def bench_size(args: argparse.Namespace, actors: int, workdir: Path) -> list[dic
                 "mapped_triples": facts["triples"],
                 "store_before": 0,
                 **stage_figures(run, actors),
-                "peer_load": peer("load", base / "peer-empty-load"),
-                "peer_bulk_load": peer("bulk_load", base / "peer-empty-bulk"),
+                "peer_load": peer("load", fresh(base / "peer-empty-load")),
+                "peer_bulk_load": peer("bulk_load", fresh(base / "peer-empty-bulk")),
             }
         )
     if "prefilled" in args.scenarios:
@@ -360,7 +366,7 @@ def bench_size(args: argparse.Namespace, actors: int, workdir: Path) -> list[dic
         )  # fmt: skip
         if prepared_other["ended"] != "done":
             raise SystemExit(f"preparing the prefill failed\n{prepared_other['stderr']}")
-        store = base / "prefilled" / "store"
+        store = fresh(base / "prefilled" / "store")
         log(f"[{actors:,} actors] prefill: ingesting it (SHACL validation skipped) ...")
         prefill = stage_figures(
             run_child(
@@ -391,7 +397,7 @@ def bench_size(args: argparse.Namespace, actors: int, workdir: Path) -> list[dic
             *limits,
         )  # fmt: skip
         # the peer's store holds the same other source, bulk-loaded (not timed)
-        peer_base = base / "peer-prefilled"
+        peer_base = fresh(base / "peer-prefilled")
         seeded = run_child(
             "peer",
             {"store": str(peer_base), "graph": prefill_graph,
@@ -400,8 +406,8 @@ def bench_size(args: argparse.Namespace, actors: int, workdir: Path) -> list[dic
         )  # fmt: skip
         if seeded["ended"] != "done":
             raise SystemExit(f"prefilling the peer store failed\n{seeded['stderr']}")
-        shutil.copytree(peer_base, base / "peer-prefilled-load")
-        shutil.copytree(peer_base, base / "peer-prefilled-bulk")
+        shutil.copytree(peer_base, fresh(base / "peer-prefilled-load"))
+        shutil.copytree(peer_base, fresh(base / "peer-prefilled-bulk"))
         rows.append(
             {
                 "scenario": "prefilled",
