@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from pathlib import Path
+from typing import BinaryIO
 
 import pyoxigraph as ox
 
@@ -22,13 +22,15 @@ THREADS = 2  # the memory bound holds for two; more threads would not make the d
 
 
 def load_ntriples_in_pieces(
-    store: ox.Store, path: Path, graph: ox.NamedNode, piece_bytes: int | None = None
+    store: ox.Store, ntriples: BinaryIO, graph: ox.NamedNode, piece_bytes: int | None = None
 ) -> None:
-    """Load an N-Triples file into `graph`, in pieces cut at line ends, on two threads.
+    """Load N-Triples read from `ntriples` into `graph`, in pieces cut at line ends, on two
+    threads.
 
-    The file must be pyoxigraph's own output (a dump of data it parsed already), so the pieces
-    are loaded leniently, without checking each IRI again. The first error stops the load and is
-    raised; what was loaded by then stays in `store`, which is why it should be a trial copy.
+    The triples must be ones pyoxigraph parsed already (a dump, or what a `Staging` store
+    loaded), so the pieces are loaded leniently, without checking each IRI again. The first
+    error stops the load and is raised; what was loaded by then stays in `store`, which is why
+    it should be a trial copy.
     """
     piece_bytes = piece_bytes or PIECE_BYTES
     pieces: queue.Queue[bytes | None] = queue.Queue(maxsize=1)
@@ -47,16 +49,15 @@ def load_ntriples_in_pieces(
     for worker in workers:
         worker.start()
     try:
-        with path.open("rb") as handle:
-            rest = b""
-            while not errors and (block := handle.read(piece_bytes)):
-                block = rest + block
-                cut = block.rfind(b"\n") + 1
-                rest = block[cut:]
-                if cut:
-                    pieces.put(block[:cut])
-            if rest and not errors:
-                pieces.put(rest + b"\n")
+        rest = b""
+        while not errors and (block := ntriples.read(piece_bytes)):
+            block = rest + block
+            cut = block.rfind(b"\n") + 1
+            rest = block[cut:]
+            if cut:
+                pieces.put(block[:cut])
+        if rest and not errors:
+            pieces.put(rest + b"\n")
     finally:
         for _ in workers:
             pieces.put(None)

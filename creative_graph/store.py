@@ -43,7 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import pyoxigraph as ox
 
@@ -426,12 +426,12 @@ class StoreWriter:
         return folder / f"{name}{suffix}"
 
     def load_new_graph(
-        self, graph: str, ntriples: Path, also: Mapping[str, set[str]] | None = None
+        self, graph: str, ntriples: BinaryIO, also: Mapping[str, set[str]] | None = None
     ) -> None:
-        """Fill `graph`, which the store does not hold yet (`is_empty`), from an N-Triples
-        file written by pyoxigraph, and add `also` (graph -> canonical lines); then delete the
-        file. One atomic step for readers and for a crash: the pieces go into a trial copy
-        (`creative_graph.bulk`), adopted once all are in.
+        """Fill `graph`, which the store does not hold yet (`is_empty`), from N-Triples that
+        pyoxigraph parsed before (a file open for reading), and add `also` (graph -> canonical
+        lines); then close the file. One atomic step for readers and for a crash: the pieces go
+        into a trial copy (`creative_graph.bulk`), adopted once all are in.
         """
         lines = (line for triples in (also or {}).values() for line in triples)
         self._note(subjects_of(lines), [graph])
@@ -446,7 +446,7 @@ class StoreWriter:
                     copy.bulk_load(quads.encode(), format=ox.RdfFormat.N_QUADS)
                 self._swap()
         finally:
-            ntriples.unlink(missing_ok=True)
+            ntriples.close()
 
     def load_trig(
         self, path: Path, graph: str | None = None, also: Mapping[str, set[str]] | None = None

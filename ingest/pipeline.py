@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from rdflib import Graph, URIRef
 from rdflib import Literal as RdfLiteral
@@ -35,7 +35,7 @@ from ingest.provenance import (
     version_iri,
 )
 from ingest.registry import Registry
-from ingest.staging import return_free_memory
+from ingest.staging import SPILL_DIR, return_free_memory
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,13 @@ def ingest_source(
     files = tuple(checksum(path) for path in manifest.files)
 
     on_stage("mapping")
-    mapped = mapper(manifest, iris)
+    spill_dir = settings.store / "incoming"  # on the store's disk, never a RAM-backed /tmp
+    spill_dir.mkdir(parents=True, exist_ok=True)
+    spilling = SPILL_DIR.set(spill_dir)
+    try:
+        mapped = mapper(manifest, iris)
+    finally:
+        SPILL_DIR.reset(spilling)
 
     on_stage("identifying")
     # each stage's transient memory (mapping's batches, identity's query results) is given
@@ -182,11 +188,12 @@ def ingest_source(
             if first_load:
                 incoming = writer.incoming(key, ".nt")
 
-                def export() -> None:
-                    staging.export_ntriples(incoming)
+                def export() -> BinaryIO:
+                    handed = staging.handover(incoming)
                     staging.release()
+                    return handed
 
-                # the registry's rows are written while the staged triples are exported
+                # the registry's rows are written while the staged triples are handed over
                 # (pyoxigraph releases the GIL), committed only once the load has succeeded;
                 # then everything but the load's input is given back before the bulk load
                 # (~700 MB at 100,000 actors, see `creative_graph.bulk`)
@@ -194,10 +201,10 @@ def ingest_source(
                     exporting = pool.submit(export)
                     identity.write(resolution, manifest.name, registry)
                     registry.shrink_cache()
-                    exporting.result()
+                    ntriples = exporting.result()
                 del resolution
                 return_free_memory()
-                writer.load_new_graph(graph_iri, incoming, also={iris.runs_graph: record})
+                writer.load_new_graph(graph_iri, ntriples, also={iris.runs_graph: record})
                 added, removed = triples, 0
             else:
                 lines = staging.lines()

@@ -29,7 +29,7 @@ def test_every_triple_is_loaded_whatever_the_size_of_the_pieces(
     path = tmp_path / "in.nt"
     path.write_bytes(data)
     store = ox.Store(str(tmp_path / "store"))
-    load_ntriples_in_pieces(store, path, GRAPH, piece_bytes=piece_bytes)
+    load_ntriples_in_pieces(store, path.open("rb"), GRAPH, piece_bytes=piece_bytes)
     expected = ox.Store()
     expected.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=GRAPH)
     assert set(store) == set(expected)
@@ -39,7 +39,7 @@ def test_a_last_line_without_line_break_is_loaded(tmp_path: Path) -> None:
     path = tmp_path / "in.nt"
     path.write_bytes(ntriples(10).rstrip(b"\n"))
     store = ox.Store(str(tmp_path / "store"))
-    load_ntriples_in_pieces(store, path, GRAPH, piece_bytes=64)
+    load_ntriples_in_pieces(store, path.open("rb"), GRAPH, piece_bytes=64)
     assert len(store) == 10
 
 
@@ -48,7 +48,7 @@ def test_a_broken_piece_stops_the_load_with_the_parser_error(tmp_path: Path) -> 
     path.write_bytes(ntriples(2000) + b"<http://example.org/id/x> <p> oops .\n" + ntriples(2000))
     store = ox.Store(str(tmp_path / "store"))
     with pytest.raises(SyntaxError):
-        load_ntriples_in_pieces(store, path, GRAPH, piece_bytes=4096)
+        load_ntriples_in_pieces(store, path.open("rb"), GRAPH, piece_bytes=4096)
 
 
 def test_a_new_graph_from_pieces_is_all_or_nothing(
@@ -63,12 +63,13 @@ def test_a_new_graph_from_pieces_is_all_or_nothing(
         "http://example.org/graph/runs": {'<http://example.org/id/run> <http://example.org/p> "1"'}
     }
     with StoreWriter(tmp_path / "store") as writer:
-        writer.load_new_graph("http://example.org/graph/a", good, also=run)
+        good_file, bad_file = good.open("rb"), bad.open("rb")
+        writer.load_new_graph("http://example.org/graph/a", good_file, also=run)
         with pytest.raises(SyntaxError):
-            writer.load_new_graph("http://example.org/graph/b", bad)
+            writer.load_new_graph("http://example.org/graph/b", bad_file)
         assert writer.named_graphs() == [
             "http://example.org/graph/a",
             "http://example.org/graph/runs",
         ]
         assert len(writer.graph_lines("http://example.org/graph/a")) == 50
-    assert not good.exists() and not bad.exists()  # the incoming files are removed either way
+    assert good_file.closed and bad_file.closed  # either way
