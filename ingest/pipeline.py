@@ -35,7 +35,7 @@ from ingest.provenance import (
     version_iri,
 )
 from ingest.registry import Registry
-from ingest.staging import SPILL_DIR, return_free_memory
+from ingest.staging import SPILL_DIR, keep_big_blocks_out_of_the_heap, return_free_memory
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,7 @@ def ingest_source(
         raise SourceError(missing[0], "file not found (listed in the source manifest)")
     started = datetime.now(UTC)
     files = tuple(checksum(path) for path in manifest.files)
+    keep_big_blocks_out_of_the_heap()
 
     on_stage("mapping")
     spill_dir = settings.store / "incoming"  # on the store's disk, never a RAM-backed /tmp
