@@ -141,20 +141,24 @@ def check(
     validator: GraphValidator,
     reader: StoreReader | None,
     skip_invalid: bool = False,
+    targets: list[str] | None = None,
 ) -> GateResult:
+    """Validate what `mapped` would load (`targets`: its `referenced` IRIs, if known already)."""
     rejected: set[tuple[str, str]] = set()
     mapping_violations = [p for p in mapped.problems if p.severity == "Violation"]
     mapping_warnings = [p for p in mapped.problems if p.severity != "Violation"]
     if skip_invalid and mapping_violations:
         rejected |= {(p.file, p.record) for p in mapping_violations}
         _drop_records(mapped, rejected)
+        targets = None  # counted before the drop
     reasons = list(mapping_violations)
     violations: list[Problem] = []
     warnings: list[Problem] = []
     staging = mapped.staged()
     checked = class_checked_predicates(validator.shapes)
     for _ in range(MAX_ROUNDS):
-        targets = referenced(staging, checked)
+        if targets is None:
+            targets = referenced(staging, checked)
         context = context_types(targets, reader) if reader is not None else []
         unknown = frozenset(targets) - {triple.subject.value for triple in context}
         report = _validate(staging, validator, context)
@@ -166,6 +170,7 @@ def check(
             break
         rejected |= {(p.file, p.record) for p in violations}
         _drop_records(mapped, rejected)
+        targets = None
     blocking = violations if skip_invalid else mapping_violations + violations
     return GateResult(
         tuple(blocking),

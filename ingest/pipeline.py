@@ -20,7 +20,7 @@ from creative_graph.iris import Iris, run_key
 from creative_graph.settings import Settings
 from creative_graph.sparql_validation import SparqlValidator
 from creative_graph.store import StoreReader, StoreWriter, canonical_lines
-from creative_graph.validation import GraphValidator
+from creative_graph.validation import GraphValidator, class_checked_predicates
 from ingest import gate, identity
 from ingest.coverage import Coverage, coverage
 from ingest.errors import Problem, SourceError
@@ -35,7 +35,7 @@ from ingest.provenance import (
     version_iri,
 )
 from ingest.registry import Registry
-from ingest.staging import SPILL_DIR, keep_big_blocks_out_of_the_heap, return_free_memory
+from ingest.staging import SPILL_DIR, Staging, keep_big_blocks_out_of_the_heap, return_free_memory
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,24 @@ def write_rejections(
                 )
 
 
+@dataclass(frozen=True)
+class Counted:
+    """What the staged triples count, and the IRIs they point to without describing them."""
+
+    triples: int
+    actors: list[str]
+    coverage: Coverage
+    targets: list[str]  # for the gate's context look-up (`gate.referenced`)
+
+
+def _count(staging: Staging, validator: GraphValidator) -> Counted:
+    actors = identity.organisations(staging)
+    checked = class_checked_predicates(validator.shapes)
+    return Counted(
+        len(staging), actors, coverage(staging, actors), gate.referenced(staging, checked)
+    )
+
+
 def ingest_source(
     manifest: SourceManifest,
     settings: Settings,
@@ -119,9 +137,8 @@ def ingest_source(
     keep_big_blocks_out_of_the_heap()
 
     on_stage("mapping")
-    spill_dir = settings.store / "incoming"  # on the store's disk, never a RAM-backed /tmp
-    spill_dir.mkdir(parents=True, exist_ok=True)
-    spilling = SPILL_DIR.set(spill_dir)
+    # on the store's disk, never a /tmp that may be RAM
+    spilling = SPILL_DIR.set(settings.store / "incoming")
     try:
         mapped = mapper(manifest, iris)
     finally:
@@ -132,25 +149,38 @@ def ingest_source(
     # back before the next: glibc would keep it for the thread that freed it, and the next
     # stage's threads would take more from the system (see `return_free_memory`)
     return_free_memory()
+    description = Graph()
+    describe_source(description, manifest, iris)
+    staging = mapped.staged()
+    staging.add_graph(description)
     registry = Registry(settings.store / "registry.sqlite3")
     try:
         region = manifest.match_region
-        resolution = identity.resolve(mapped, manifest.name, registry, iris, region)
+        # identity is Python on one core: what only a rename could change is counted on the
+        # other meanwhile (counted again below if identity renamed or the gate dropped records)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            counting = pool.submit(_count, staging, validator)
+            resolution = identity.resolve(mapped, manifest.name, registry, iris, region)
+            counted: Counted | None = counting.result()
+        if resolution.renames:
+            counted = None
         identity.apply(mapped, resolution.renames)
-        description = Graph()
-        describe_source(description, manifest, iris)
-        staging = mapped.staged()
-        staging.add_graph(description)
 
         on_stage("validating")
         return_free_memory()
         # the published snapshot is open only while the gate looks up context: a RocksDB
         # store keeps its caches while open, and the bulk load wants that memory
         checked = gate.check(
-            mapped, manifest.name, validator, _published_reader(settings), skip_invalid
+            mapped,
+            manifest.name,
+            validator,
+            _published_reader(settings),
+            skip_invalid,
+            targets=counted.targets if counted else None,
         )
-        actors = identity.organisations(staging)
-        triples = len(staging)
+        if counted is None or checked.rejected_records:
+            counted = _count(staging, validator)
+        triples, actors = counted.triples, counted.actors
         if checked.blocking:
             return IngestOutcome(
                 manifest.name, graph_iri, "invalid", mapped.records_read, mapped.actors,
@@ -163,9 +193,9 @@ def ingest_source(
             ) / f"{manifest.name}-rejected.csv"
             write_rejections(report_path, checked.reasons, set(checked.rejected_records))
             report = str(report_path)
-        link_coverage = coverage(staging, actors)
+        link_coverage = counted.coverage
         actor_count = len(actors)
-        del actors
+        del actors, counted
         mapped.locators.clear()  # not needed any more; the bulk load wants the memory
         mapped.keys.clear()
         matched = resolution.matched
@@ -208,12 +238,10 @@ def ingest_source(
                 writer.load_new_graph(graph_iri, ntriples, also={iris.runs_graph: record})
                 added, removed = triples, 0
             else:
-                lines = staging.lines()
-                staging.release()
-                added, removed = writer.replace_graph(
-                    graph_iri, lines, also={iris.runs_graph: record}
+                added, removed = writer.replace_graph_with(
+                    graph_iri, staging.store, also={iris.runs_graph: record}
                 )
-                del lines
+                staging.release()
                 _record_data_modified(writer, iris, facts, graph_iri, bool(added or removed))
                 identity.write(resolution, manifest.name, registry)
             registry.commit()

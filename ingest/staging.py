@@ -62,6 +62,8 @@ class Staging:
         self._pending: list[str] = []
         self._loader: _Loader | None = None
         spill_dir = SPILL_DIR.get()
+        if spill_dir is not None:
+            spill_dir.mkdir(parents=True, exist_ok=True)  # a starting writer empties it
         # open until handed over or released, not for a block
         self._spill: BinaryIO | None = (
             tempfile.TemporaryFile(dir=spill_dir)  # noqa: SIM115
@@ -142,14 +144,6 @@ class Staging:
         output = io.BytesIO()
         self.store.dump(output, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
         return output.getvalue()
-
-    def lines(self) -> set[str]:
-        """The triples in canonical N-Triples form, as `StoreWriter.graph_lines` gives them."""
-        self.flush()
-        return {
-            str(ox.Triple(q.subject, q.predicate, q.object))
-            for q in self.store.quads_for_pattern(None, None, None, ox.DefaultGraph())
-        }
 
     def to_graph(self) -> Graph:
         """An rdflib copy, for pySHACL and tests (slow on large sources)."""

@@ -65,6 +65,29 @@ def test_replace_graph_writes_only_the_difference_with_its_companions(tmp_path: 
     assert count(reader, runs) == 1
 
 
+def staged(data: bytes) -> ox.Store:
+    """Triples in the default graph of an in-memory store, as a run stages them."""
+    store = ox.Store()
+    store.load(data, format=ox.RdfFormat.N_TRIPLES)
+    return store
+
+
+def test_replace_graph_with_staged_triples_writes_only_the_difference(tmp_path: Path) -> None:
+    """The same answers as `replace_graph` with lines: the staged store is compared in place."""
+    typed = b'<http://example.org/s> <http://example.org/amount> "12500.00"^^<http://www.w3.org/2001/XMLSchema#decimal> .\n'
+    with StoreWriter(tmp_path / "store") as writer:
+        assert writer.replace_graph_with(G, staged(triples(5, "old") + typed)) == (6, 0)
+        assert writer.replace_graph_with(G, staged(triples(5, "old") + typed)) == (0, 0)
+        changed = triples(3, "old") + triples(2, "new") + typed
+        assert writer.replace_graph_with(G, staged(changed)) == (2, 2)
+        assert writer.graph_lines(G) == canonical_lines(changed)
+        assert load(writer, changed) == (0, 0)  # both ways agree on what the graph holds
+        more = changed + triples(2, "more")
+        assert writer.replace_graph_with(G, staged(more)) == (2, 0)  # additions only
+        assert writer.replace_graph_with(G, staged(triples(3, "old"))) == (0, 5)  # removals only
+        assert writer.graph_lines(G) == canonical_lines(triples(3, "old"))
+
+
 def test_malformed_data_is_refused_before_anything_is_written(tmp_path: Path) -> None:
     with StoreWriter(tmp_path / "store") as writer:
         load(writer, triples(4))
