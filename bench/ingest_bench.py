@@ -5,6 +5,7 @@ For each size N (`--actors`, default 10000) it generates two steward CSVs of N a
 (`ingest.pipeline.ingest_source`):
 
 - `empty`: into an empty store;
+- `again`: the same source into that store again, unchanged (what a steward's re-run costs);
 - `prefilled`: into a store that already holds the other N-actor source (ingested first by
   the real pipeline with SHACL validation skipped, shown as the `prefill` row).
 
@@ -14,7 +15,7 @@ resident set, `ru_maxrss`) is its own. The peer is a bare pyoxigraph store loadi
 N-Triples (the mapper's output) into a named graph with `Store.load` (one transaction, from
 bytes in memory) and with `Store.bulk_load` (from the file): what the store alone costs.
 
-Run: make bench                                    (10,000 actors, both scenarios)
+Run: make bench                                    (10,000 actors, every scenario)
      .venv/bin/python bench/ingest_bench.py --actors 100000 --timeout 1200
      .venv/bin/python bench/ingest_bench.py --help
 """
@@ -41,14 +42,16 @@ ROOT = Path(__file__).resolve().parents[1]
 # Measure the code of the checkout this file lives in (a git worktree of another commit too),
 # whatever the virtual environment's editable install points at.
 sys.path.insert(1, str(ROOT))
-# Memory figures are ru_maxrss in MiB (printed "MB"); "2 GB" is checked as 2 GiB = 2,048 MiB.
-TARGET_ACTORS, TARGET_SECONDS, TARGET_MB = 100_000, 60.0, 2048
+# Memory figures are ru_maxrss in MiB (printed "MB"); "2 GB" is checked in decimal units, the
+# stricter reading: 2,000,000,000 bytes = 1,907 MiB.
+TARGET_ACTORS, TARGET_SECONDS, TARGET_MB = 100_000, 60.0, 2e9 / 2**20
 TARGET = (
     "target: 100,000 actors (2-3 million triples) fully ingested in under 60 s "
-    "with peak memory under 2 GB (checked as 2 GiB = 2,048 MiB; memory figures are MiB), "
-    "on a 2-core machine"
+    "with peak memory under 2 GB (checked as 2,000,000,000 bytes = 1,907 MiB; memory figures "
+    "are MiB), on a 2-core machine"
 )
 SOURCE_NAME, PREFILL_NAME = "bench-steward", "bench-prefill"
+EXPECTED_STATUS = {"again (unchanged)": "unchanged"}
 
 
 # ---- in the child processes ---------------------------------------------------------------------
@@ -355,6 +358,23 @@ def bench_size(args: argparse.Namespace, actors: int, workdir: Path) -> list[dic
                 "peer_bulk_load": peer("bulk_load", fresh(base / "peer-empty-bulk")),
             }
         )
+        if "again" in args.scenarios:
+            log(f"[{actors:,} actors] again: the same source again, unchanged ...")
+            again = run_child(
+                "ingest",
+                {"store": str(base / "empty" / "store"), "source": str(source),
+                 "skip_validation": False, "validator": args.validator},
+                *limits,
+            )  # fmt: skip
+            rows.append(
+                {
+                    "scenario": "again (unchanged)",
+                    "actors": actors,
+                    "mapped_triples": facts["triples"],
+                    "store_before": facts["triples"],
+                    **stage_figures(again, actors),
+                }
+            )
     if "prefilled" in args.scenarios:
         log(f"[{actors:,} actors] prefill: generating the other source (seed {args.seed}) ...")
         other = base / "sources" / PREFILL_NAME
@@ -494,7 +514,9 @@ def print_table(rows: list[dict[str, Any]]) -> None:
                 f"{row['scenario']} {row['actors']:,}: {row['ended'].upper()} during {last} "
                 f"after {row['at'] or 0:.0f}s (peak resident memory so far {row['peak_mb']:.0f} MB)"
             )
-        elif row.get("status") != "loaded" or row.get("violations"):
+        elif row.get("status") != EXPECTED_STATUS.get(row["scenario"], "loaded") or row.get(
+            "violations"
+        ):
             print(f"{row['scenario']} {row['actors']:,}: status {row.get('status')}, "
                   f"{row.get('violations')} violations {row.get('first_violations')}")  # fmt: skip
     for row in rows:
@@ -527,8 +549,10 @@ def main(argv: list[str] | None = None) -> None:
         help="actors per source, one or more sizes (default 10000; the target is 100000)",
     )  # fmt: skip
     parser.add_argument(
-        "--scenarios", nargs="+", choices=("empty", "prefilled"), default=["empty", "prefilled"],
-        help="into an empty store, into a store holding another source of the same size",
+        "--scenarios", nargs="+", choices=("empty", "again", "prefilled"),
+        default=["empty", "again", "prefilled"],
+        help="into an empty store; the same source again, unchanged (after 'empty'); into a "
+        "store holding another source of the same size",
     )  # fmt: skip
     parser.add_argument(
         "--validator", choices=("default", "pyshacl"), default="default",
