@@ -460,12 +460,12 @@ class StoreWriter:
             next(self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)), None) is None
         )
 
-    def incoming(self, name: str, suffix: str = ".trig") -> Path:
-        """A path for a file to `load_trig` or `load_new_graph` (removed when the next writer
+    def incoming(self, name: str) -> Path:
+        """A path for an N-Triples file to `load_new_graph` (removed when the next writer
         starts)."""
         folder = self.directory / "incoming"
         folder.mkdir(exist_ok=True)
-        return folder / f"{name}{suffix}"
+        return folder / f"{name}.nt"
 
     def load_new_graph(
         self, graph: str, ntriples: BinaryIO, also: Mapping[str, set[str]] | None = None
@@ -489,26 +489,6 @@ class StoreWriter:
                 self._swap()
         finally:
             ntriples.close()
-
-    def load_trig(
-        self, path: Path, graph: str | None = None, also: Mapping[str, set[str]] | None = None
-    ) -> None:
-        """Bulk-load a TriG file in one transaction, then delete it.
-
-        For a graph the store does not hold yet (`is_empty`): nothing to diff, so the file goes
-        straight to `bulk_load`, which is atomic since pyoxigraph 0.5 and ~4x faster than `load`.
-        The journal notes `graph` (the new graph the file fills) and the subjects of `also`
-        (the canonical lines it adds to other graphs); without `graph`, the change is unknown.
-        """
-        lines = (line for triples in (also or {}).values() for line in triples)
-        if graph is None:
-            self._note(None)
-        else:
-            self._note(subjects_of(lines), [graph])
-        try:
-            self._store.bulk_load(path=str(path), format=ox.RdfFormat.TRIG)
-        finally:
-            path.unlink(missing_ok=True)
 
     def rename(self, renames: Mapping[str, str], keep: Iterable[str] = ()) -> set[str]:
         """Rewrite each old IRI to its new one, as subject and as object, in every named graph

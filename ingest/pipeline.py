@@ -217,7 +217,7 @@ def ingest_source(
             run_graph.add((URIRef(iris.runs_graph), DCTERMS.title, RdfLiteral(RUNS_GRAPH_TITLE)))
             record = canonical_lines(run_graph.serialize(format="nt", encoding="utf-8"))
             if first_load:
-                incoming = writer.incoming(key, ".nt")
+                incoming = writer.incoming(key)
 
                 def export() -> BinaryIO:
                     handed = staging.handover(incoming)

@@ -34,12 +34,10 @@ def publish(store: Path, n: int, many: int = 0) -> str:
             f'<http://purl.org/dc/terms/title> "Thing {n}"@en }} }}'
         )
         if many:
-            path = writer.incoming("many")
-            lines = (
-                f'<http://x.example/s/{i}> <http://x.example/p> "value {i}" .' for i in range(many)
-            )
-            path.write_text(f"<{GRAPH}> {{\n" + "\n".join(lines) + "\n}\n", encoding="utf-8")
-            writer.load_trig(path)
+            lines = {
+                f'<http://x.example/s/{i}> <http://x.example/p> "value {i}"' for i in range(many)
+            }
+            writer.replace_graph(f"{GRAPH}/many", lines)
         return writer.publish()
 
 

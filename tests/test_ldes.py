@@ -3,6 +3,7 @@ only the actors a publish could have changed are described."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -243,12 +244,9 @@ def test_a_new_graph_is_followed_through_the_subjects_it_holds(tmp_path: Path) -
     sync(store)
     run = {f'<{BASE}id/run/1> {LABEL} "a run"'}
     with StoreWriter(store) as writer:  # a first ingest of another source: a bulk load
-        trig = writer.incoming("1")
         triples = "".join(f"{line} .\n" for line in sited("e", "E", "Rue E"))
-        trig.write_text(
-            f"<{BASE}graph/other> {{\n{triples}}}\n<{BASE}graph/runs> {{ {next(iter(run))} . }}\n"
-        )
-        writer.load_trig(trig, BASE + "graph/other", also={BASE + "graph/runs": run})
+        ntriples = io.BytesIO(triples.encode())
+        writer.load_new_graph(BASE + "graph/other", ntriples, also={BASE + "graph/runs": run})
         writer.publish()
     result = sync(store)
     assert (result.created, result.compared, result.full) == (1, 1, False)
