@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Literal
 
 from rdflib import Graph, URIRef
 from rdflib import Literal as RdfLiteral
@@ -217,25 +217,21 @@ def ingest_source(
             run_graph.add((URIRef(iris.runs_graph), DCTERMS.title, RdfLiteral(RUNS_GRAPH_TITLE)))
             record = canonical_lines(run_graph.serialize(format="nt", encoding="utf-8"))
             if first_load:
-                incoming = writer.incoming(key)
-
-                def export() -> BinaryIO:
-                    handed = staging.handover(incoming)
-                    staging.release()
-                    return handed
-
-                # the registry's rows are written while the staged triples are handed over
-                # (pyoxigraph releases the GIL), committed only once the load has succeeded;
-                # then everything but the load's input is given back before the bulk load
-                # (~700 MB at 100,000 actors, see `creative_graph.bulk`)
+                ntriples = staging.handover(writer.incoming(key))
+                # everything but the load's input is given back before the bulk load (~700 MB
+                # at 100,000 actors, see `creative_graph.bulk`); freeing the staged triples
+                # holds the GIL (~3 s), so nothing else runs meanwhile
+                staging.release()
+                # the registry's rows are written while the store loads (pyoxigraph releases
+                # the GIL): the loaded copy is adopted only if they were, and they are
+                # committed only once it has been
                 with ThreadPoolExecutor(max_workers=1) as pool:
-                    exporting = pool.submit(export)
-                    identity.write(resolution, manifest.name, registry)
-                    registry.shrink_cache()
-                    ntriples = exporting.result()
-                del resolution
-                return_free_memory()
-                writer.load_new_graph(graph_iri, ntriples, also={iris.runs_graph: record})
+                    writing = pool.submit(identity.write, resolution, manifest.name, registry)
+                    writer.load_new_graph(
+                        graph_iri, ntriples, also={iris.runs_graph: record},
+                        before_adopting=writing.result,
+                    )  # fmt: skip
+                registry.shrink_cache()
                 added, removed = triples, 0
             else:
                 added, removed = writer.replace_graph_with(

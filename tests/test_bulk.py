@@ -73,3 +73,26 @@ def test_a_new_graph_from_pieces_is_all_or_nothing(
         ]
         assert len(writer.graph_lines("http://example.org/graph/a")) == 50
     assert good_file.closed and bad_file.closed  # either way
+
+
+def test_a_new_graph_is_not_adopted_when_the_last_check_before_adopting_fails(
+    tmp_path: Path,
+) -> None:
+    """The ingest writes its key registry beside the load: if that fails, nothing is loaded."""
+    path = tmp_path / "in.nt"
+    path.write_bytes(ntriples(100))
+
+    def registry_failed() -> None:
+        raise OSError("disk full")
+
+    with StoreWriter(tmp_path / "store") as writer:
+        with pytest.raises(OSError, match="disk full"):
+            writer.load_new_graph(
+                "http://example.org/graph/a", path.open("rb"), before_adopting=registry_failed
+            )
+        assert writer.named_graphs() == []
+        writer.load_new_graph("http://example.org/graph/a", path.open("rb"), before_adopting=list)
+        assert len(writer.graph_lines("http://example.org/graph/a")) == 100
+    assert [p.name for p in (tmp_path / "store").glob("primary*")] == [
+        (tmp_path / "store" / "PRIMARY").read_text().strip()
+    ]

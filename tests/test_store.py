@@ -179,7 +179,7 @@ def test_an_adopted_trial_becomes_the_primary_and_a_dropped_one_leaves_no_trace(
             copy.update(
                 f'INSERT DATA {{ GRAPH <{G}> {{ <http://example.org/x> <http://example.org/p> "x" }} }}'
             )
-            assert writer.graph_lines(G) == canonical_lines(triples(3))  # primary untouched
+        assert writer.graph_lines(G) == canonical_lines(triples(3))  # primary untouched
         assert [p.name for p in (tmp_path / "store").glob("primary*")] == ["primary"]
         with writer.trial() as copy:
             copy.update(f"CLEAR GRAPH <{G}>")
