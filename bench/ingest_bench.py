@@ -149,6 +149,15 @@ def child_ingest(spec: dict[str, Any]) -> None:
         warnings=len(outcome.warnings),
         first_violations=[str(p) for p in outcome.violations[:3]],
     )
+    if outcome.snapshot is not None:
+        # what `creative-graph ingest` does next, once for all the sources of a run: the
+        # store a later ingest finds is the compacted one
+        from creative_graph.store import StoreWriter
+
+        start = time.perf_counter()
+        with StoreWriter(settings.store, settings.snapshots_kept) as writer:
+            writer.compact()
+        _emit("compacted", at=round(time.perf_counter() - start, 3))
 
 
 def child_peer(spec: dict[str, Any]) -> None:
@@ -241,6 +250,7 @@ def stage_figures(run: dict[str, Any], actors: int) -> dict[str, Any]:
     ready = next((e for e in events if e["event"] == "ready"), None)
     marks = {e["stage"]: e for e in events if e["event"] == "stage"}
     done = next((e for e in events if e["event"] == "done"), None)
+    compacted = next((e for e in events if e["event"] == "compacted"), None)
     end_at = done["at"] if done else None
     if ready and not done:  # killed: how long the last stage had run
         end_at = round(run["stopped_wall"] - ready["wall"], 1)
@@ -280,6 +290,8 @@ def stage_figures(run: dict[str, Any], actors: int) -> dict[str, Any]:
         "baseline_mb": ready["peak_mb"] if ready else None,
         "peak_mb": done["peak_mb"] if done else run["hwm_mb"],
         "validator": ready["validator"] if ready else None,
+        "compact_s": compacted["at"] if compacted else None,
+        "compact_peak_mb": compacted["peak_mb"] if compacted else None,
     }
     if done:
         result.update(
@@ -473,7 +485,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     header = (
         f"{'scenario':<19}{'actors':>8}{'triples':>10}{'in store':>10}  "
         + "".join(f"{s:<19}" for s in stages)
-        + f"{'total':>8}{'peak MB':>9}  | {'peer load':<27}| peer bulk_load"
+        + f"{'total':>8}{'peak MB':>9}{'compact':>9}  | {'peer load':<27}| peer bulk_load"
     )
     print(header)
     print("-" * len(header))
@@ -483,6 +495,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             continue
         total = f"{row['at']:.1f}s" if row["ended"] == "done" else f">{row['at'] or 0:.0f}s"
         peak = f"{row['peak_mb']:.0f}" + ("" if row["ended"] == "done" else "+")
+        compact = f"{row['compact_s']:.1f}s" if row.get("compact_s") is not None else "-"
         skipped = row["scenario"].startswith("prefill (")
         cells = "".join(
             f"{'skipped' if skipped and s == 'validate' else _stage_cell(row['stages'].get(s)):<19}"
@@ -490,7 +503,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         )
         print(
             f"{row['scenario']:<19}{row['actors']:>8,}{row['mapped_triples']:>10,}"
-            f"{row['store_before']:>10,}  {cells}{total:>8}{peak:>9}  | "
+            f"{row['store_before']:>10,}  {cells}{total:>8}{peak:>9}{compact:>9}  | "
             f"{_peer_cell(row.get('peer_load')):<27}| {_peer_cell(row.get('peer_bulk_load'))}"
         )
     used = sorted(

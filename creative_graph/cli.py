@@ -158,6 +158,8 @@ def ingest(
             worst = max(worst, _report(outcome, as_json, show))
             published = published or outcome.snapshot is not None
         if published:
+            progress.update(overall, description="compacting the store")
+            _compact(settings)
             progress.update(overall, description="writing the dumps and the change stream")
             _dumps_and_change_stream(settings, quiet=as_json)
     raise typer.Exit(worst)
@@ -179,6 +181,22 @@ def _print_sync(result: SyncResult, quiet: bool) -> None:
             "served at /ldes/actors",
             highlight=False,
         )
+
+
+def _compact(settings: Settings) -> None:
+    """Compact what the ingest loaded and publish it (`StoreWriter.compact`), once for all the
+    sources of the run: queries, the dumps and the change stream then read sorted files.
+
+    The data is published already: a store that cannot be compacted now (another process
+    writing it) is only slower to read, so this warns and goes on.
+    """
+    from creative_graph.store import StoreError, StoreWriter
+
+    try:
+        with StoreWriter(settings.store, settings.snapshots_kept) as writer:
+            writer.compact()
+    except StoreError as error:
+        err.print(f"[yellow]Not compacted:[/yellow] {error}", highlight=False)
 
 
 def _dumps_and_change_stream(settings: Settings, quiet: bool = False) -> None:

