@@ -1,10 +1,10 @@
 """The triples a run would load, held in an in-memory pyoxigraph store until they are loaded.
 
 Mappers write N-Triples terms here (`add`) or hand over an rdflib graph (`add_graph`); identity,
-the validation gate and link coverage read and rewrite the triples with SPARQL; the loader
-exports them as N-Triples, which the store on disk bulk-loads. No Python object per triple outlives
-mapping: 100,000 actors are about four million triples, which rdflib holds in ~8 GB and
-pyoxigraph in ~1.4 GB. The data lives in the store's default graph.
+the validation gate and link coverage read and rewrite the triples with SPARQL; `handover` gives
+them as an N-Triples file (the spilled batches, or a dump), which the store on disk bulk-loads.
+No Python object per triple outlives mapping: 100,000 actors are about four million triples,
+which rdflib holds in ~8 GB and pyoxigraph in ~1.4 GB. The data lives in the store's default graph.
 """
 
 from __future__ import annotations
