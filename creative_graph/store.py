@@ -375,8 +375,7 @@ class StoreWriter:
             raise ValueError("no trial copy to swap in")
         copy, path = self._trial
         copy.flush()
-        old = self._primary
-        self._close_primary()  # closed by `trial` already
+        old = self._primary  # closed by `trial` already
         _replace_text(self.directory / PRIMARY_POINTER, path.name + "\n")  # the atomic step
         self._primary = path
         self._opened = copy

@@ -231,7 +231,6 @@ def ingest_source(
                         graph_iri, ntriples, also={iris.runs_graph: record},
                         before_adopting=writing.result,
                     )  # fmt: skip
-                registry.shrink_cache()
                 added, removed = triples, 0
             else:
                 added, removed = writer.replace_graph_with(

@@ -41,10 +41,6 @@ class Registry:
     def commit(self) -> None:
         self._db.commit()
 
-    def shrink_cache(self) -> None:
-        """Give back the page cache (rows not yet committed go to the journal, still atomic)."""
-        self._db.execute("PRAGMA cache_size = -2048")
-
     def rollback(self) -> None:
         self._db.rollback()
 
